@@ -30,10 +30,7 @@ fn main() {
     if env::var_os("CARGO_FEATURE_CUDA").is_some() {
         // NOTE: rustc links with --as-needed; nothing in tch references libtorch_cuda
         // directly, so without this the CUDA backend is dropped and CUDA looks absent.
-        println!(
-            "cargo:rustc-link-search=native={}",
-            canonical(&torch_lib).display()
-        );
+        println!("cargo:rustc-link-search=native={}", canonical(&torch_lib).display());
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
     }
 }

@@ -28,26 +28,14 @@ fn has_sound_card() -> bool {
 fn doctor_reports_and_exits_zero() {
     let out = emotrace(&["--device", "cpu", "doctor"]);
     let stdout = text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{}",
-        out.status,
-        text(&out.stderr)
-    );
+    assert!(out.status.success(), "exit {:?}\n{stdout}\n{}", out.status, text(&out.stderr));
     assert!(stdout.contains("libtorch: 2.13.0"), "{stdout}");
     assert!(stdout.contains("compute device: cpu"), "{stdout}");
     if has_sound_card() {
         assert!(stdout.contains("host:"), "{stdout}");
     } else {
-        let lines: Vec<&str> = stdout
-            .lines()
-            .filter(|l| l.contains("no audio input device"))
-            .collect();
-        assert_eq!(
-            lines.len(),
-            1,
-            "one line about the missing device:\n{stdout}"
-        );
+        let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("no audio input device")).collect();
+        assert_eq!(lines.len(), 1, "one line about the missing device:\n{stdout}");
     }
     assert!(!text(&out.stderr).contains("panicked"));
 }
@@ -62,15 +50,8 @@ fn devices_without_sound_card_is_one_line() {
         assert!(stdout.contains("host:"), "{stdout}");
     } else {
         assert_eq!(stdout.lines().count(), 1, "{stdout}");
-        assert!(
-            stdout.starts_with("no audio input device found"),
-            "{stdout}"
-        );
-        assert!(
-            text(&out.stderr).trim().is_empty(),
-            "ALSA chatter leaked: {}",
-            text(&out.stderr)
-        );
+        assert!(stdout.starts_with("no audio input device found"), "{stdout}");
+        assert!(text(&out.stderr).trim().is_empty(), "ALSA chatter leaked: {}", text(&out.stderr));
     }
 }
 
@@ -84,13 +65,7 @@ fn cuda_without_cuda_fails_in_one_line() {
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
-    assert!(
-        stderr.contains("CUDA requested but not available"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("CUDA requested but not available"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(
-        text(&out.stdout).is_empty(),
-        "nothing half-printed before the error"
-    );
+    assert!(text(&out.stdout).is_empty(), "nothing half-printed before the error");
 }

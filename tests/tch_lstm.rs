@@ -11,11 +11,7 @@ const BATCH: i64 = 3;
 fn run_once(seed: i64) -> Tensor {
     tch::manual_seed(seed);
     let vs = nn::VarStore::new(Device::Cpu);
-    let config = nn::RNNConfig {
-        num_layers: 2,
-        batch_first: true,
-        ..Default::default()
-    };
+    let config = nn::RNNConfig { num_layers: 2, batch_first: true, ..Default::default() };
     let lstm = nn::lstm(vs.root() / "lstm", FEATURES, HIDDEN, config);
     let head = nn::linear(vs.root() / "head", HIDDEN, 7, Default::default());
     let input = Tensor::randn([BATCH, FRAMES, FEATURES], (Kind::Float, Device::Cpu));
@@ -31,10 +27,7 @@ fn seeded_two_layer_lstm_is_shaped_and_repeatable() {
     assert_eq!(first.size(), vec![BATCH, FRAMES, 7]);
     let sums = first.sum_dim_intlist(-1, false, Kind::Float);
     let max_err = (sums - 1.0).abs().max().double_value(&[]);
-    assert!(
-        max_err < 1e-5,
-        "probabilities sum to 1 within 1e-5, error {max_err}"
-    );
+    assert!(max_err < 1e-5, "probabilities sum to 1 within 1e-5, error {max_err}");
 
     let second = run_once(42);
     assert!(first.equal(&second), "same seed, same output");

@@ -75,11 +75,7 @@ fn probe_host(host: &cpal::Host) -> AudioHostReport {
     let devices = match host.input_devices() {
         Ok(devices) => devices,
         Err(err) => {
-            return AudioHostReport {
-                host: host_name,
-                inputs: Vec::new(),
-                error: Some(err.to_string()),
-            };
+            return AudioHostReport { host: host_name, inputs: Vec::new(), error: Some(err.to_string()) };
         }
     };
     let inputs = devices
@@ -103,19 +99,10 @@ fn probe_host(host: &cpal::Host) -> AudioHostReport {
                 sample_format: c.sample_format().to_string(),
             });
             let is_default = default_name.as_deref() == Some(name.as_str());
-            Some(InputDeviceInfo {
-                name,
-                is_default,
-                default_config,
-                configs,
-            })
+            Some(InputDeviceInfo { name, is_default, default_config, configs })
         })
         .collect();
-    AudioHostReport {
-        host: host_name,
-        inputs,
-        error: None,
-    }
+    AudioHostReport { host: host_name, inputs, error: None }
 }
 
 /// ALSA's `null` PCM accepts every configuration and records silence: not a microphone.
@@ -143,10 +130,7 @@ fn range_of(range: &cpal::SupportedStreamConfigRange) -> StreamRange {
 fn summarise(ranges: impl Iterator<Item = StreamRange>) -> Vec<StreamRange> {
     let mut merged: Vec<StreamRange> = Vec::new();
     for range in ranges {
-        match merged
-            .iter_mut()
-            .find(|m| m.sample_format == range.sample_format)
-        {
+        match merged.iter_mut().find(|m| m.sample_format == range.sample_format) {
             Some(m) => {
                 m.min_channels = m.min_channels.min(range.min_channels);
                 m.channels = m.channels.max(range.channels);

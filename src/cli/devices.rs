@@ -1,47 +1,42 @@
 //! `emotrace devices`: the input devices cpal sees.
 
+use std::io::{self, Write};
+
 use crate::audio::{self, AudioHostReport};
 
-pub fn run() -> anyhow::Result<()> {
-    let hosts = audio::probe_inputs();
-    print_inputs(&hosts);
-    Ok(())
+pub fn run(out: &mut impl Write) -> io::Result<()> {
+    print_inputs(out, &audio::probe_inputs())
 }
 
 /// Prints each host's input devices, or one line saying there are none.
-pub(super) fn print_inputs(hosts: &[AudioHostReport]) {
+pub(super) fn print_inputs(out: &mut impl Write, hosts: &[AudioHostReport]) -> io::Result<()> {
     if hosts.iter().all(|h| h.inputs.is_empty()) {
         let names: Vec<&str> = hosts.iter().map(|h| h.host.as_str()).collect();
-        println!(
-            "no audio input device found (hosts checked: {}); is there a sound card or microphone?",
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names.join(", ")
-            }
+        let checked = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
+        return writeln!(
+            out,
+            "no audio input device found (hosts checked: {checked}); is there a sound card or microphone?"
         );
-        return;
     }
     for host in hosts {
-        println!("{} host:", host.host);
+        writeln!(out, "{} host:", host.host)?;
         if let Some(err) = &host.error {
-            println!("  cannot list devices: {err}");
+            writeln!(out, "  cannot list devices: {err}")?;
         }
         for device in &host.inputs {
             let marker = if device.is_default { " (default)" } else { "" };
-            println!("  {}{marker}", device.name);
+            writeln!(out, "  {}{marker}", device.name)?;
             if let Some(c) = &device.default_config {
-                println!(
-                    "    default: {} ch, {} Hz, {}",
-                    c.channels, c.min_rate_hz, c.sample_format
-                );
+                writeln!(out, "    default: {} ch, {} Hz, {}", c.channels, c.min_rate_hz, c.sample_format)?;
             }
             for c in &device.configs {
-                println!(
+                writeln!(
+                    out,
                     "    supports: {}-{} ch, {}-{} Hz, {}",
                     c.min_channels, c.channels, c.min_rate_hz, c.max_rate_hz, c.sample_format
-                );
+                )?;
             }
         }
     }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 mod devices;
 mod doctor;
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,8 @@ pub fn main() -> ExitCode {
     let args = Args::parse();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that went away (`emotrace doctor | head`) is not an error.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("emotrace: {}", one_line(&err));
             ExitCode::FAILURE
@@ -43,18 +46,23 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Runs one parsed command.
+/// Runs one parsed command, writing its report to stdout.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
     match args.command {
-        Command::Doctor => doctor::run(args.device),
-        Command::Devices => devices::run(),
+        Command::Doctor => doctor::run(&mut out, args.device)?,
+        Command::Devices => devices::run(&mut out)?,
     }
+    out.flush()?;
+    Ok(())
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().filter_map(|e| e.downcast_ref::<io::Error>()).any(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
 /// The error and its causes on one line: `outer: inner: root`.
 fn one_line(err: &anyhow::Error) -> String {
-    err.chain()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
+    err.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
 }

@@ -38,9 +38,7 @@ impl ComputeDevice {
             DeviceChoice::Auto => tch::Device::cuda_if_available(),
             DeviceChoice::Cuda if tch::Cuda::is_available() => tch::Device::Cuda(0),
             DeviceChoice::Cuda => {
-                return Err(DeviceError::CudaUnavailable {
-                    reason: cuda_absence_reason(),
-                });
+                return Err(DeviceError::CudaUnavailable { reason: cuda_absence_reason() });
             }
         };
         Ok(Self { device })
@@ -63,12 +61,10 @@ pub fn built_with_cuda() -> bool {
 
 /// A short reason why CUDA is not usable here.
 pub fn cuda_absence_reason() -> &'static str {
-    if !built_with_cuda() {
-        "this build is CPU-only; rebuild with --features cuda"
-    } else if !tch::utils::has_cuda() {
-        "libtorch was loaded without its CUDA backend"
-    } else {
+    if built_with_cuda() {
         "no CUDA device or driver found"
+    } else {
+        "this build is CPU-only; rebuild with --features cuda"
     }
 }
 

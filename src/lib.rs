@@ -1,8 +1,10 @@
 //! emotrace: real-time speech emotion recognition.
 //!
-//! The data's journey, a module per stage: `audio` (devices, capture) -> `model`
+//! The data's journey, a module per stage: `audio` (devices, decoding, resampling) ->
+//! `features` (log-mel, MFCC, chroma, spectral statistics) -> `model`
 //! (compute device, LSTM) -> `cli` (the commands).
 
 pub mod audio;
 pub mod cli;
+pub mod features;
 pub mod model;

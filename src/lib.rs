@@ -1,8 +1,9 @@
 //! emotrace: real-time speech emotion recognition.
 //!
 //! The data's journey, a module per stage: `audio` (devices, capture) -> `model`
-//! (compute device, LSTM) -> `cli` (the commands).
+//! (compute device, LSTM) -> `engine` (the real-time pipeline) -> `cli` (the commands).
 
 pub mod audio;
 pub mod cli;
+pub mod engine;
 pub mod model;

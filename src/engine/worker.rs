@@ -1,0 +1,194 @@
+//! The worker thread and how a session starts: open the source (errors come back to the
+//! caller at once), build the pipeline, spawn `emotrace-engine`, hand back the [`Engine`].
+//!
+//! The worker loops: apply commands, let the source do one tick, sleep `poll_ms` when
+//! there was nothing to do. It never blocks on a listener.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::classifier::FrameClassifier;
+use super::config::{EngineConfig, Source};
+use super::error::EngineError;
+use super::events::{EngineEvent, RunState, SharedStatus};
+use super::handle::{Command, Engine};
+use super::live::{LiveSource, Tick};
+use super::outputs::Outputs;
+use super::pipeline::Pipeline;
+use super::replay::{FileSource, ReplayTick};
+use crate::audio::capture::open_capture;
+use crate::audio::decode::AudioFileReader;
+use crate::features::FeatureConfig;
+
+/// Events the channel holds before the oldest unread ones are dropped.
+const EVENT_CAPACITY: usize = 256;
+
+enum SourceState {
+    Live(LiveSource),
+    File(FileSource),
+}
+
+struct Worker {
+    source: SourceState,
+    pipeline: Pipeline,
+    outputs: Outputs,
+    commands: Receiver<Command>,
+    events: Sender<EngineEvent>,
+    status: Arc<SharedStatus>,
+    poll: Duration,
+}
+
+/// Opens `source`, builds the pipeline around `classifier` (features per `features`),
+/// and starts the worker. `model_label` names the model in recordings' summaries.
+pub fn start_engine(
+    source: &Source,
+    config: &EngineConfig,
+    features: &FeatureConfig,
+    classifier: Option<Box<dyn FrameClassifier>>,
+    model_label: &str,
+) -> Result<Engine, EngineError> {
+    let (events_tx, events_rx) = crossbeam_channel::bounded(EVENT_CAPACITY);
+    let (snapshots_tx, snapshots_rx) = crossbeam_channel::bounded(config.snapshot_capacity.max(1));
+    let (commands_tx, commands_rx) = crossbeam_channel::unbounded();
+    let status = Arc::new(SharedStatus::default());
+    let (source_state, pipeline, started, source_label, epoch) = match source {
+        Source::DefaultInput | Source::Input(_) => {
+            let device = match source {
+                Source::Input(name) => Some(name.clone()),
+                _ => None,
+            };
+            let (capture, reader) = open_capture(device.as_deref(), &config.capture, config.ring_ms)?;
+            let info = capture.info.clone();
+            let pipeline = Pipeline::new(features, config, info.sample_rate_hz, classifier)?;
+            let epoch = reader.epoch;
+            let live =
+                LiveSource::new(device, config, (capture, reader), events_tx.clone(), Arc::clone(&status));
+            let started = EngineEvent::Started {
+                source: info.device.clone(),
+                sample_rate_hz: info.sample_rate_hz,
+                channels: info.channels,
+                format: info.format,
+            };
+            (SourceState::Live(live), pipeline, started, info.device, epoch)
+        }
+        Source::File { path, pace } => {
+            let reader = AudioFileReader::open(path).map_err(|e| EngineError::File(e.to_string()))?;
+            let rate = reader.sample_rate_hz();
+            let pipeline = Pipeline::new(features, config, rate, classifier)?;
+            let hop = (features.hop_s() * f64::from(rate)).round() as usize;
+            let file = FileSource::new(reader, *pace, hop);
+            let started = EngineEvent::Started {
+                source: path.display().to_string(),
+                sample_rate_hz: rate,
+                channels: u16::try_from(file.channels()).unwrap_or(u16::MAX),
+                format: "file".to_owned(),
+            };
+            (SourceState::File(file), pipeline, started, path.display().to_string(), Instant::now())
+        }
+    };
+    let _ = events_tx.try_send(started);
+    let worker = Worker {
+        source: source_state,
+        pipeline,
+        outputs: Outputs::new(snapshots_tx, Arc::clone(&status), epoch),
+        commands: commands_rx,
+        events: events_tx.clone(),
+        status: Arc::clone(&status),
+        poll: Duration::from_millis(u64::from(config.poll_ms.max(1))),
+    };
+    let thread = std::thread::Builder::new()
+        .name("emotrace-engine".to_owned())
+        .spawn(move || worker.run())
+        .map_err(EngineError::Thread)?;
+    Ok(Engine {
+        commands: commands_tx,
+        snapshots: snapshots_rx,
+        events: events_rx,
+        events_tx,
+        status,
+        worker: Some(thread),
+        recording: None,
+        source_label,
+        model_label: model_label.to_owned(),
+    })
+}
+
+impl Worker {
+    fn run(mut self) -> Result<(), String> {
+        let result = self.main_loop();
+        if let Err(reason) = &result {
+            let _ = self.events.try_send(EngineEvent::SourceFailed { reason: reason.clone() });
+            self.status.set_state(RunState::Finished);
+            self.wait_for_stop();
+        }
+        result
+    }
+
+    fn main_loop(&mut self) -> Result<(), String> {
+        loop {
+            if self.apply_commands() {
+                return Ok(());
+            }
+            let tick = match &mut self.source {
+                SourceState::Live(live) => live.tick(&mut self.pipeline, &mut self.outputs),
+                SourceState::File(file) => {
+                    file.set_paused(self.status.state() == RunState::Paused, &mut self.pipeline);
+                    match file.tick(&mut self.pipeline, &mut self.outputs).map_err(|e| e.to_string())? {
+                        ReplayTick::Going(tick) => tick,
+                        ReplayTick::Finished => {
+                            self.status.set_state(RunState::Finished);
+                            let _ = self.events.try_send(EngineEvent::SourceFinished);
+                            self.wait_for_stop();
+                            return Ok(());
+                        }
+                    }
+                }
+            };
+            if tick == Tick::Idle {
+                std::thread::sleep(self.poll);
+            }
+        }
+    }
+
+    /// Applies queued commands; true when told to stop.
+    fn apply_commands(&mut self) -> bool {
+        while let Ok(command) = self.commands.try_recv() {
+            if self.apply(command) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn apply(&mut self, command: Command) -> bool {
+        match command {
+            Command::Attach(feed) => {
+                self.outputs.attach_recorder(feed, self.pipeline.stream_time_s());
+                self.status.recording.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            Command::Detach => {
+                self.outputs.recorder = None;
+                self.status.recording.store(false, std::sync::atomic::Ordering::Relaxed);
+            }
+            Command::SimulateDeviceLoss => {
+                if let SourceState::Live(live) = &self.source {
+                    live.simulate_loss();
+                }
+            }
+            Command::Stop => return true,
+        }
+        false
+    }
+
+    /// After the source ended: keep serving commands (a recording can still be stopped)
+    /// until told to stop or the handle is gone.
+    fn wait_for_stop(&mut self) {
+        while let Ok(command) = self.commands.recv() {
+            if self.apply(command) {
+                return;
+            }
+        }
+    }
+}

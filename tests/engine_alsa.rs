@@ -31,6 +31,7 @@ const HOPS: usize = 450;
 const CHILD_HOPS_ENV: &str = "EMOTRACE_TEST_ALSA_HOPS";
 const CHILD_OUT_ENV: &str = "EMOTRACE_TEST_ALSA_OUT";
 const CHILD_MODE_ENV: &str = "EMOTRACE_TEST_ALSA_MODE";
+const CHILD_RECONNECT_ENV: &str = "EMOTRACE_TEST_ALSA_RECONNECT";
 
 /// How the child opens the device, and so how the infile must be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,10 @@ fn alsa_child() {
     };
     let engine = start_engine(&Source::DefaultInput, &config, &FeatureConfig::default(), None, "none")
         .expect("the ALSA file device opens as the default input");
+    if std::env::var_os(CHILD_RECONNECT_ENV).is_some() {
+        reconnect_session(engine, hops, &out);
+        return;
+    }
     let mut text = Vec::new();
     match engine.events().recv_timeout(Duration::from_secs(5)) {
         Ok(EngineEvent::Started { sample_rate_hz, channels, format, .. }) => {
@@ -263,4 +268,74 @@ fn alsa_default_config_trace_equals_replay() {
         (Some(48_000), Some(2), Some("f32"))
     );
     assert_capture_equals_replay(&captured, &replay);
+}
+
+/// The child's side of the reconnect test: records a session, makes the device vanish
+/// after some hops, and writes what happened as JSON.
+fn reconnect_session(mut engine: emotrace::engine::Engine, hops: usize, out: &Path) {
+    let session = out.with_extension("session");
+    engine
+        .start_recording(emotrace::engine::RecordOptions {
+            dir: session.clone(),
+            trace_format: emotrace::engine::TraceFormat::Csv,
+        })
+        .expect("recording");
+    let mut got = 0;
+    while got < hops {
+        engine.snapshots().recv_timeout(Duration::from_secs(30)).expect("snapshot");
+        got += 1;
+        if got == hops / 3 {
+            engine.simulate_device_loss();
+        }
+    }
+    let summary = engine.stop_recording().expect("summary");
+    let events: Vec<String> = engine.events().try_iter().map(|e| format!("{e:?}")).collect();
+    let state = format!("{:?}", engine.status().state);
+    engine.stop();
+    let report = serde_json::json!({
+        "events": events,
+        "state": state,
+        "interruptions": summary.interruptions.len(),
+        "complete": summary.complete,
+        "hops": summary.hops,
+    });
+    std::fs::write(out, report.to_string()).expect("write report");
+}
+
+/// The device vanishing mid-session (injected: the stream reports it lost) is reported,
+/// the session keeps recording, the engine reopens the device and audio flows again; the
+/// summary lists the interruption.
+#[test]
+fn alsa_device_loss_is_reported_and_reconnected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (raw, _) = recordings(dir.path(), Mode::I16Mono16k);
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).expect("home");
+    let template_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/alsa/file.asoundrc");
+    let conf = std::fs::read_to_string(template_path).expect("template");
+    std::fs::write(home.join(".asoundrc"), conf.replace("@INFILE@", &raw.display().to_string()))
+        .expect("asoundrc");
+    let out = dir.path().join("report.json");
+    let child = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["alsa_child", "--exact", "--ignored", "--test-threads=1"])
+        .env("HOME", &home)
+        .env(CHILD_HOPS_ENV, "600")
+        .env(CHILD_OUT_ENV, &out)
+        .env(CHILD_MODE_ENV, Mode::I16Mono16k.name())
+        .env(CHILD_RECONNECT_ENV, "1")
+        .output()
+        .expect("child runs");
+    let said = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    assert!(child.status.success(), "child failed: {}\n{}", said(&child.stdout), said(&child.stderr));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("JSON");
+    let events: Vec<&str> =
+        report["events"].as_array().expect("events").iter().filter_map(Value::as_str).collect();
+    let lost = events.iter().position(|e| e.starts_with("DeviceLost")).expect("loss reported");
+    let back = events.iter().rposition(|e| e.starts_with("Started")).expect("reconnect reported");
+    assert!(lost < back, "opened, lost, reopened: {events:?}");
+    assert_eq!(events.iter().filter(|e| e.starts_with("Started")).count(), 2, "{events:?}");
+    assert_eq!(report["state"], "Running");
+    assert_eq!(report["interruptions"], 1);
+    assert_eq!(report["complete"], true);
+    assert!(report["hops"].as_u64().expect("hops") > 500, "{report}");
 }

@@ -21,6 +21,9 @@ use crate::audio::capture::{Capture, CaptureReader, PushStamp, open_capture};
 
 /// Samples popped from the ring at a time.
 const POP_CHUNK: usize = 4_096;
+/// Most samples one tick processes, so commands are applied between ticks even when
+/// the ring is full (a backlog, or a device delivering faster than real time).
+const MAX_TICK: usize = 4 * POP_CHUNK;
 /// No audio for this long from a running device counts as losing it.
 const STALL: Duration = Duration::from_secs(3);
 
@@ -121,6 +124,8 @@ pub(crate) struct LiveSource {
     request: CaptureRequest,
     ring_ms: u32,
     reconnect: Duration,
+    /// Whether a lost device can be reopened (false for a caller-fed ring).
+    reopenable: bool,
     capture: Option<Capture>,
     reader: Option<CaptureReader>,
     drain: RingDrain,
@@ -137,21 +142,23 @@ pub(crate) struct LiveSource {
 }
 
 impl LiveSource {
-    /// Wraps an opened capture.
+    /// Wraps an opened capture, or (with `capture` `None`) a ring the caller feeds,
+    /// which cannot be reopened when lost.
     pub(crate) fn new(
         device: Option<String>,
         config: &EngineConfig,
-        opened: (Capture, CaptureReader),
+        capture: Option<Capture>,
+        reader: CaptureReader,
         events: Sender<EngineEvent>,
         status: Arc<SharedStatus>,
     ) -> Self {
-        let (capture, reader) = opened;
         Self {
             device,
             request: config.capture,
             ring_ms: config.ring_ms,
             reconnect: Duration::from_millis(u64::from(config.reconnect_ms)),
-            capture: Some(capture),
+            reopenable: capture.is_some(),
+            capture,
             reader: Some(reader),
             drain: RingDrain::new(),
             dropped_base: 0,
@@ -189,7 +196,7 @@ impl LiveSource {
         self.last_data = Instant::now();
         let Some(reader) = self.reader.as_mut() else { return Tick::Idle };
         if self.status.state() == RunState::Paused {
-            self.drain.discard(reader, available);
+            self.drain.discard(reader, available.min(MAX_TICK));
             self.was_paused = true;
             return Tick::Idle;
         }
@@ -197,7 +204,7 @@ impl LiveSource {
             self.was_paused = false;
             pipeline.break_stream();
         }
-        self.drain.process(reader, available, pipeline, outputs);
+        self.drain.process(reader, available.min(MAX_TICK), pipeline, outputs);
         Tick::Busy
     }
 
@@ -238,6 +245,12 @@ impl LiveSource {
             recorder.interrupted(at_s, reason);
         }
         let _ = self.events.try_send(EngineEvent::DeviceLost { device, reason: reason.to_owned(), at_s });
+        if !self.reopenable {
+            self.status.set_state(RunState::Finished);
+            let reason = format!("{reason}; this source cannot be reopened");
+            let _ = self.events.try_send(EngineEvent::SourceFailed { reason });
+            return;
+        }
         self.status.set_state(RunState::Reconnecting);
         self.lost = Some(Lost { attempts: 0, next_try: Instant::now() + self.reconnect });
     }

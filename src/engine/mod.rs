@@ -38,4 +38,4 @@ pub use outputs::Outputs;
 pub use pipeline::{CollectSink, Pipeline, PipelineSink, StageTimes};
 pub use recorder::{Marker, RecordOptions, SessionSummary, TraceFormat, new_session_dir};
 pub use snapshot::{MAX_MEL_BANDS, MelColumn, NO_SPEECH, Probabilities, Snapshot};
-pub use worker::start_engine;
+pub use worker::{start_engine, start_engine_on_ring};

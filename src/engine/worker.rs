@@ -18,7 +18,8 @@ use super::live::{LiveSource, Tick};
 use super::outputs::Outputs;
 use super::pipeline::Pipeline;
 use super::replay::{FileSource, ReplayTick};
-use crate::audio::capture::open_capture;
+use super::snapshot::Snapshot;
+use crate::audio::capture::{CaptureInfo, CaptureReader, open_capture};
 use crate::audio::decode::AudioFileReader;
 use crate::features::FeatureConfig;
 
@@ -49,11 +50,8 @@ pub fn start_engine(
     classifier: Option<Box<dyn FrameClassifier>>,
     model_label: &str,
 ) -> Result<Engine, EngineError> {
-    let (events_tx, events_rx) = crossbeam_channel::bounded(EVENT_CAPACITY);
-    let (snapshots_tx, snapshots_rx) = crossbeam_channel::bounded(config.snapshot_capacity.max(1));
-    let (commands_tx, commands_rx) = crossbeam_channel::unbounded();
-    let status = Arc::new(SharedStatus::default());
-    let (source_state, pipeline, started, source_label, epoch) = match source {
+    let channels = Channels::new(config);
+    match source {
         Source::DefaultInput | Source::Input(_) => {
             let device = match source {
                 Source::Input(name) => Some(name.clone()),
@@ -63,15 +61,24 @@ pub fn start_engine(
             let info = capture.info.clone();
             let pipeline = Pipeline::new(features, config, info.sample_rate_hz, classifier)?;
             let epoch = reader.epoch;
-            let live =
-                LiveSource::new(device, config, (capture, reader), events_tx.clone(), Arc::clone(&status));
-            let started = EngineEvent::Started {
-                source: info.device.clone(),
-                sample_rate_hz: info.sample_rate_hz,
-                channels: info.channels,
-                format: info.format,
-            };
-            (SourceState::Live(live), pipeline, started, info.device, epoch)
+            let live = LiveSource::new(
+                device,
+                config,
+                Some(capture),
+                reader,
+                channels.events_tx.clone(),
+                Arc::clone(&channels.status),
+            );
+            spawn(
+                channels,
+                SourceState::Live(live),
+                pipeline,
+                started(&info),
+                info.device,
+                epoch,
+                config,
+                model_label,
+            )
         }
         Source::File { path, pace } => {
             let reader = AudioFileReader::open(path).map_err(|e| EngineError::File(e.to_string()))?;
@@ -79,18 +86,102 @@ pub fn start_engine(
             let pipeline = Pipeline::new(features, config, rate, classifier)?;
             let hop = (features.hop_s() * f64::from(rate)).round() as usize;
             let file = FileSource::new(reader, *pace, hop);
-            let started = EngineEvent::Started {
-                source: path.display().to_string(),
+            let label = path.display().to_string();
+            let info = CaptureInfo {
+                device: label.clone(),
                 sample_rate_hz: rate,
                 channels: u16::try_from(file.channels()).unwrap_or(u16::MAX),
                 format: "file".to_owned(),
             };
-            (SourceState::File(file), pipeline, started, path.display().to_string(), Instant::now())
+            spawn(
+                channels,
+                SourceState::File(file),
+                pipeline,
+                started(&info),
+                label,
+                Instant::now(),
+                config,
+                model_label,
+            )
         }
-    };
+    }
+}
+
+/// Starts a live session on a capture ring the caller feeds (a simulated sound card:
+/// benchmarks and tests call [`CaptureWriter::write`](crate::audio::capture::CaptureWriter::write)
+/// at the device's pace). `info` describes the simulated stream. Such a source cannot be
+/// reopened: if it is lost, the session ends.
+pub fn start_engine_on_ring(
+    reader: CaptureReader,
+    info: CaptureInfo,
+    config: &EngineConfig,
+    features: &FeatureConfig,
+    classifier: Option<Box<dyn FrameClassifier>>,
+    model_label: &str,
+) -> Result<Engine, EngineError> {
+    let channels = Channels::new(config);
+    let pipeline = Pipeline::new(features, config, info.sample_rate_hz, classifier)?;
+    let epoch = reader.epoch;
+    let live =
+        LiveSource::new(None, config, None, reader, channels.events_tx.clone(), Arc::clone(&channels.status));
+    spawn(
+        channels,
+        SourceState::Live(live),
+        pipeline,
+        started(&info),
+        info.device.clone(),
+        epoch,
+        config,
+        model_label,
+    )
+}
+
+fn started(info: &CaptureInfo) -> EngineEvent {
+    EngineEvent::Started {
+        source: info.device.clone(),
+        sample_rate_hz: info.sample_rate_hz,
+        channels: info.channels,
+        format: info.format.clone(),
+    }
+}
+
+/// The channels between the handle and the worker.
+struct Channels {
+    events_tx: Sender<EngineEvent>,
+    events_rx: Receiver<EngineEvent>,
+    snapshots_tx: Sender<Snapshot>,
+    snapshots_rx: Receiver<Snapshot>,
+    commands_tx: Sender<Command>,
+    commands_rx: Receiver<Command>,
+    status: Arc<SharedStatus>,
+}
+
+impl Channels {
+    fn new(config: &EngineConfig) -> Self {
+        let (events_tx, events_rx) = crossbeam_channel::bounded(EVENT_CAPACITY);
+        let (snapshots_tx, snapshots_rx) = crossbeam_channel::bounded(config.snapshot_capacity.max(1));
+        let (commands_tx, commands_rx) = crossbeam_channel::unbounded();
+        let status = Arc::new(SharedStatus::default());
+        Self { events_tx, events_rx, snapshots_tx, snapshots_rx, commands_tx, commands_rx, status }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn spawn(
+    channels: Channels,
+    source: SourceState,
+    pipeline: Pipeline,
+    started: EngineEvent,
+    source_label: String,
+    epoch: Instant,
+    config: &EngineConfig,
+    model_label: &str,
+) -> Result<Engine, EngineError> {
+    let Channels { events_tx, events_rx, snapshots_tx, snapshots_rx, commands_tx, commands_rx, status } =
+        channels;
     let _ = events_tx.try_send(started);
     let worker = Worker {
-        source: source_state,
+        source,
         pipeline,
         outputs: Outputs::new(snapshots_tx, Arc::clone(&status), epoch),
         commands: commands_rx,

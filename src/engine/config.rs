@@ -121,6 +121,9 @@ pub struct EngineConfig {
     pub reconnect_ms: u32,
     /// Overrides of the input device's stream configuration.
     pub capture: CaptureRequest,
+    /// Start paused (call `Engine::resume`), e.g. to attach a recording before the first
+    /// sample is analysed.
+    pub start_paused: bool,
 }
 
 impl Default for EngineConfig {
@@ -133,6 +136,7 @@ impl Default for EngineConfig {
             poll_ms: 4,
             reconnect_ms: 1_000,
             capture: CaptureRequest::default(),
+            start_paused: false,
         }
     }
 }

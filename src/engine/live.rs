@@ -137,6 +137,9 @@ pub(crate) struct LiveSource {
     last_data: Instant,
     lost: Option<Lost>,
     was_paused: bool,
+    /// Started paused and not yet resumed: audio waits in the ring instead of being
+    /// discarded (the ring's capacity bounds the wait; beyond it samples are dropped).
+    holding: bool,
     events: Sender<EngineEvent>,
     status: Arc<SharedStatus>,
 }
@@ -168,6 +171,7 @@ impl LiveSource {
             last_data: Instant::now(),
             lost: None,
             was_paused: false,
+            holding: config.start_paused,
             events,
             status,
         }
@@ -196,10 +200,15 @@ impl LiveSource {
         self.last_data = Instant::now();
         let Some(reader) = self.reader.as_mut() else { return Tick::Idle };
         if self.status.state() == RunState::Paused {
+            if self.holding {
+                // Started paused: keep the first audio in the ring for when it resumes.
+                return Tick::Idle;
+            }
             self.drain.discard(reader, available.min(MAX_TICK));
             self.was_paused = true;
             return Tick::Idle;
         }
+        self.holding = false;
         if self.was_paused {
             self.was_paused = false;
             pipeline.break_stream();

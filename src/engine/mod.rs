@@ -37,5 +37,5 @@ pub use live::RingDrain;
 pub use outputs::Outputs;
 pub use pipeline::{CollectSink, Pipeline, PipelineSink, StageTimes};
 pub use recorder::{Marker, RecordOptions, SessionSummary, TraceFormat, new_session_dir};
-pub use snapshot::{MAX_MEL_BANDS, MelColumn, NO_SPEECH, Probabilities, Snapshot};
+pub use snapshot::{MAX_MEL_BANDS, MelColumn, NO_SPEECH, Probabilities, SPEECH, Snapshot};
 pub use worker::{start_engine, start_engine_on_ring};

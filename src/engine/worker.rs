@@ -179,6 +179,9 @@ fn spawn(
 ) -> Result<Engine, EngineError> {
     let Channels { events_tx, events_rx, snapshots_tx, snapshots_rx, commands_tx, commands_rx, status } =
         channels;
+    if config.start_paused {
+        status.set_state(RunState::Paused);
+    }
     let _ = events_tx.try_send(started);
     let worker = Worker {
         source,

@@ -1,5 +1,6 @@
 //! The command line: global flags, subcommands, and the one-line error report.
 
+mod bench;
 mod devices;
 mod doctor;
 mod monitor;
@@ -32,6 +33,8 @@ pub enum Command {
     Devices,
     /// Listen (or replay a file) and trace emotions live; `--headless` prints JSON lines.
     Monitor(monitor::MonitorArgs),
+    /// Time the real-time engine: cost per hop by stage, replay speed, live latency.
+    Bench(bench::BenchArgs),
 }
 
 /// Parses the process arguments, runs the command, and turns any error into one line on
@@ -57,6 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Doctor => doctor::run(&mut out, args.device)?,
         Command::Devices => devices::run(&mut out)?,
         Command::Monitor(monitor_args) => monitor::run(&mut out, &monitor_args, args.device)?,
+        Command::Bench(bench_args) => bench::run(&mut out, &bench_args, args.device)?,
     }
     out.flush()?;
     Ok(())

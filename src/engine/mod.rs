@@ -18,6 +18,7 @@ pub mod events;
 pub mod handle;
 pub mod level;
 mod live;
+pub mod measure;
 pub mod offline;
 pub mod outputs;
 pub mod pipeline;

@@ -1,0 +1,200 @@
+//! `emotrace bench`: how fast the engine is, as a table. Not a test: numbers depend on
+//! the machine and its load; run it on a quiet machine.
+//!
+//! 1. Worker cost per hop, split into resampling / features / model / the rest, on one
+//!    thread, with the audio at a typical device rate (48 kHz) in 10 ms periods.
+//! 2. Fast replay of a file through the threaded engine, in multiples of real time.
+//! 3. A live session fed by a simulated sound card at real-time pace: end-to-end latency
+//!    from a sample entering the ring to its snapshot leaving the channel (median, p95),
+//!    and the worker thread's CPU share.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::audio::decode::load_mono_16k;
+use crate::audio::resample::StreamResampler;
+use crate::engine::measure::{cost_split, fast_replay, quantile, realtime_run};
+use crate::engine::recorder::SessionWav;
+use crate::engine::{EngineConfig, FrameClassifier};
+use crate::features::FeatureConfig;
+use crate::model::DeviceChoice;
+
+/// Flags of `emotrace bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Model card to time (default: the default model).
+    #[arg(long, value_name = "MODEL_JSON")]
+    pub model: Option<PathBuf>,
+    /// Time everything but the model.
+    #[arg(long, conflicts_with = "model")]
+    pub no_model: bool,
+    /// Speech to feed, looped with pauses (default: tests/data/speech_16k.flac).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Sample rate of the simulated input device, in Hz.
+    #[arg(long, value_name = "HZ", default_value_t = 48_000)]
+    pub device_rate: u32,
+    /// Period (callback block) of the simulated device, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 10)]
+    pub period_ms: u32,
+    /// Audio for the cost split and the fast replay, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub audio_s: f64,
+    /// Length of the real-time session, in seconds (0 skips it).
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    pub realtime_s: f64,
+    /// Only the cost split (for allocation counting under valgrind).
+    #[arg(long)]
+    pub cost_only: bool,
+}
+
+/// A loaded model for timing: its features, a classifier maker, a label.
+pub type ModelForBench =
+    (FeatureConfig, Box<dyn Fn() -> anyhow::Result<Option<Box<dyn FrameClassifier>>>>, String);
+
+/// Runs the benchmark and prints its table.
+pub fn run(out: &mut impl Write, args: &BenchArgs, device: DeviceChoice) -> anyhow::Result<()> {
+    let (features, classifier, label) = model_for_bench(args, device)?;
+    let config = EngineConfig { snapshot_capacity: 4_096, ..EngineConfig::default() };
+    let clip_path = args
+        .file
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/speech_16k.flac"));
+    let clip = load_mono_16k(&clip_path).with_context(|| format!("cannot read {}", clip_path.display()))?;
+    let speech = looped(&clip, args.audio_s);
+    let wide = resample(&speech, args.device_rate)?;
+    let period = (args.device_rate * args.period_ms / 1_000) as usize;
+    writeln!(out, "emotrace bench: model {label}; speech from {}", clip_path.display())?;
+    writeln!(out, "libtorch threads: {}", tch::get_num_threads())?;
+
+    let cost = cost_split(&wide, args.device_rate, period, &features, &config, classifier()?)?;
+    let hops = cost.stages.hops.max(1) as f64;
+    let us = |ns: u64| ns as f64 / hops / 1_000.0;
+    let total_ns =
+        cost.stages.resample_ns + cost.stages.features_ns + cost.stages.model_ns + cost.stages.other_ns;
+    let hop_ms = features.hop_s() * 1_000.0;
+    writeln!(
+        out,
+        "\n1. worker cost per {hop_ms:.0} ms hop ({} Hz input in {} ms periods, one thread)",
+        args.device_rate, args.period_ms
+    )?;
+    writeln!(out, "   {:<22} {:>10}", "stage", "us/hop")?;
+    for (name, ns) in [
+        ("resample to 16 kHz", cost.stages.resample_ns),
+        ("features", cost.stages.features_ns),
+        ("model step", cost.stages.model_ns),
+        ("gate, smoothing, send", cost.stages.other_ns),
+        ("total", total_ns),
+    ] {
+        writeln!(out, "   {name:<22} {:>10.1}", us(ns))?;
+    }
+    writeln!(
+        out,
+        "   = {:.2} % of one core in real time; {:.0}x real time on one thread ({:.1} s of audio in {:.2} s)",
+        us(total_ns) / 10.0 / hop_ms,
+        cost.audio_s / cost.wall_s,
+        cost.audio_s,
+        cost.wall_s
+    )?;
+    if args.cost_only {
+        return Ok(());
+    }
+
+    let wav_path = std::env::temp_dir().join(format!("emotrace-bench-{}.wav", std::process::id()));
+    let replay = write_wav(&wav_path, &speech).and_then(|()| {
+        fast_replay(&wav_path, &features, &config, classifier()?).map_err(anyhow::Error::from)
+    });
+    let _ = std::fs::remove_file(&wav_path);
+    let (audio_s, wall_s, replay_hops) = replay?;
+    writeln!(out, "\n2. fast replay of a 16 kHz WAV through the threaded engine")?;
+    writeln!(
+        out,
+        "   {audio_s:.1} s of audio, {replay_hops} hops in {wall_s:.2} s = {:.0}x real time",
+        audio_s / wall_s
+    )?;
+
+    if args.realtime_s > 0.0 {
+        let live = &wide[..wide.len().min((args.realtime_s * f64::from(args.device_rate)) as usize)];
+        let run = realtime_run(live, args.device_rate, period, &features, &config, classifier()?)?;
+        writeln!(
+            out,
+            "\n3. live session, simulated {} Hz device, {} ms periods, {:.0} s",
+            args.device_rate, args.period_ms, run.audio_s
+        )?;
+        writeln!(out, "   {:<44} {:>8} {:>8} {:>8}", "latency, ms", "median", "p95", "max")?;
+        for (name, v) in [
+            ("ring -> snapshot received (measured outside)", &run.latency_ms),
+            ("ring -> snapshot sent (carried in snapshot)", &run.reported_ms),
+        ] {
+            writeln!(
+                out,
+                "   {name:<44} {:>8.2} {:>8.2} {:>8.2}",
+                quantile(v, 0.5),
+                quantile(v, 0.95),
+                quantile(v, 1.0)
+            )?;
+        }
+        writeln!(
+            out,
+            "   hops measured: {}; dropped samples: {}",
+            run.latency_ms.len(),
+            run.dropped_samples
+        )?;
+        writeln!(
+            out,
+            "   plus analysis look-ahead (frame centre -> its last sample): {:.1} ms",
+            run.lookahead_ms
+        )?;
+        match run.worker_cpu_s {
+            Some(cpu) => writeln!(
+                out,
+                "   worker thread CPU: {cpu:.2} s over {:.0} s = {:.1} % of one core",
+                run.audio_s,
+                100.0 * cpu / run.audio_s
+            )?,
+            None => writeln!(out, "   worker thread CPU: not available (no /proc)")?,
+        }
+    }
+    Ok(())
+}
+
+fn model_for_bench(args: &BenchArgs, device: DeviceChoice) -> anyhow::Result<ModelForBench> {
+    let _ = device;
+    if let Some(model) = &args.model {
+        anyhow::bail!("cannot load {}: model loading is not wired in yet; use --no-model", model.display());
+    }
+    if !args.no_model {
+        anyhow::bail!("no model given: pass --model MODEL_JSON, or --no-model");
+    }
+    Ok((FeatureConfig::default(), Box::new(|| Ok(None)), "none".to_owned()))
+}
+
+/// The clip repeated, each copy followed by a second of silence, to at least `seconds`.
+fn looped(clip: &[f32], seconds: f64) -> Vec<f32> {
+    let want = (seconds * 16_000.0) as usize;
+    let mut out = Vec::with_capacity(want + clip.len() + 16_000);
+    while out.len() < want {
+        out.extend_from_slice(clip);
+        out.extend(std::iter::repeat_n(0.0, 16_000));
+    }
+    out.truncate(want.max(1));
+    out
+}
+
+fn resample(samples: &[f32], rate_hz: u32) -> anyhow::Result<Vec<f32>> {
+    let mut r = StreamResampler::with_rates(16_000, rate_hz)?;
+    let mut out = Vec::with_capacity(samples.len() * rate_hz as usize / 16_000 + 4_096);
+    r.process(samples, |s| out.extend_from_slice(s));
+    r.finish(|s| out.extend_from_slice(s));
+    Ok(out)
+}
+
+fn write_wav(path: &Path, samples: &[f32]) -> anyhow::Result<()> {
+    let mut wav =
+        SessionWav::create(path, 16_000).with_context(|| format!("cannot write {}", path.display()))?;
+    wav.write(samples)?;
+    wav.finish()?;
+    Ok(())
+}

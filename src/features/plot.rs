@@ -157,7 +157,7 @@ pub fn plot_png(
         .draw()
         .map_err(|e| err(e.to_string()))?;
     draw_grid(&mut chart, &mels, duration_s, mel_lo + step * 0.5, step, heat).map_err(&err)?;
-    colour_bar(&bar, "dB", lo_db, hi_db, heat).map_err(&err)?;
+    colour_bar(&bar, "power (dB)", lo_db, hi_db, heat).map_err(&err)?;
 
     // MFCCs from the same log-mel frames (so the plot does not depend on which families
     // the model uses), c0 left out.
@@ -194,7 +194,7 @@ pub fn plot_png(
         .draw()
         .map_err(|e| err(e.to_string()))?;
     draw_grid(&mut chart, &mfcc, duration_s, 1.0, 1.0, coeff).map_err(&err)?;
-    colour_bar(&bar, "value", -limit, limit, coeff).map_err(&err)?;
+    colour_bar(&bar, "MFCC value", -limit, limit, coeff).map_err(&err)?;
     root.present().map_err(|e| err(e.to_string()))
 }
 

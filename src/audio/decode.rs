@@ -23,11 +23,12 @@ use symphonia::core::meta::MetadataOptions;
 
 use super::resample::{ResampleError, TARGET_RATE_HZ, resample_to_16k};
 
-/// Why a file could not be decoded. Every variant names the file; the message is one line.
+/// Why a file could not be decoded. Every variant names the file; the message is one line
+/// (`Io` and `Resample` carry their cause as `source()`).
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     /// The file could not be opened or read. Check the path and permissions.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -101,7 +102,7 @@ pub enum DecodeError {
         reason: String,
     },
     /// Resampling to 16 kHz failed (a rate the resampler cannot handle).
-    #[error("{}: cannot resample to 16 kHz: {source}", path.display())]
+    #[error("{}: cannot resample to 16 kHz", path.display())]
     Resample {
         /// The file.
         path: PathBuf,

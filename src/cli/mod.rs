@@ -2,6 +2,7 @@
 
 mod devices;
 mod doctor;
+mod features;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ pub enum Command {
     Doctor,
     /// List the input devices the audio layer sees, with their rates and channel counts.
     Devices,
+    /// Compute the feature frames of an audio file; optionally write them and plot them.
+    Features(features::FeaturesArgs),
 }
 
 /// Parses the process arguments, runs the command, and turns any error into one line on
@@ -53,6 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Doctor => doctor::run(&mut out, args.device)?,
         Command::Devices => devices::run(&mut out)?,
+        Command::Features(features_args) => features::run(&mut out, features_args)?,
     }
     out.flush()?;
     Ok(())

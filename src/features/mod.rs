@@ -23,6 +23,7 @@ mod error;
 pub mod filters;
 mod frame;
 pub mod npy;
+pub mod plot;
 pub mod spectral;
 mod stream;
 

@@ -1,5 +1,6 @@
-//! Sound in: input devices, file decoding and resampling to 16 kHz.
+//! Sound in: input devices, microphone capture, file decoding and resampling to 16 kHz.
 
+pub mod capture;
 pub mod decode;
 pub mod devices;
 pub mod resample;

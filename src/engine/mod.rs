@@ -1,0 +1,28 @@
+//! The real-time engine: audio in (microphone or file), one [`Snapshot`] per hop out.
+//!
+//! ```text
+//! cpal callback -> mono f32 -> ring ──> worker thread: resample to 16 kHz -> features
+//!   -> voice-activity gate -> LSTM step -> smoothing -> Snapshot ──> listeners
+//!                                                              └──> recorder thread
+//! ```
+//!
+//! - [`snapshot`]: what listeners receive, a fixed-size `Copy` value per hop.
+//! - [`handle`]: the [`Engine`] a listener holds (snapshots, events, status, commands).
+//! - [`config`]: sources and settings; [`vad`] and [`smoothing`]: the per-frame logic;
+//!   [`recorder`]: trace, WAV and summary writers on their own thread.
+
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod handle;
+pub mod recorder;
+pub mod smoothing;
+pub mod snapshot;
+pub mod vad;
+
+pub use config::{CaptureRequest, EngineConfig, InputFormat, Pace, Source, VadConfig};
+pub use error::EngineError;
+pub use events::{EngineEvent, EngineStatus, RunState};
+pub use handle::{Engine, EngineReport, EngineSetup};
+pub use recorder::{Marker, RecordOptions, SessionSummary, TraceFormat, new_session_dir};
+pub use snapshot::{MAX_MEL_BANDS, MelColumn, NO_SPEECH, Probabilities, Snapshot};

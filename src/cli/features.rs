@@ -150,7 +150,11 @@ pub fn run(out: &mut impl Write, args: FeaturesArgs) -> anyhow::Result<()> {
             .file
             .file_name()
             .map_or_else(|| job.file.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let title = format!("{title}  ({:.2} s at {} Hz)", samples.len() as f64 / f64::from(cfg.sample_rate_hz), cfg.sample_rate_hz);
+        let title = format!(
+            "{title}  ({:.2} s at {} Hz)",
+            samples.len() as f64 / f64::from(cfg.sample_rate_hz),
+            cfg.sample_rate_hz
+        );
         plot_png(path, &frames, cfg, &title)?;
         writeln!(out, "wrote {}", path.display())?;
     }

@@ -51,21 +51,24 @@ def make_clip(path):
 
 
 def time_librosa_once(y):
-    t0 = time.perf_counter()
+    """(wall-clock s, CPU s of the process, output shape) of one librosa run."""
+    t0, c0 = time.perf_counter(), time.process_time()
     out = ref.features(y)
-    return time.perf_counter() - t0, out.shape
+    return time.perf_counter() - t0, time.process_time() - c0, out.shape
 
 
 def time_emotrace_once(exe, clip, config):
-    """One `emotrace features` process; its own timer covers extract() only."""
+    """(wall-clock s, CPU s, shape) of one `emotrace features` process; its own timers cover
+    extract() only."""
     out = subprocess.run(
         [exe, "features", clip, "--config", config], check=True, capture_output=True, text=True
     ).stdout
     m = re.search(r"extraction: ([\d.]+) ms", out)
+    cpu = re.search(r"extraction CPU time: ([\d.]+) ms", out)
     dims = re.search(r"features: (\d+) frames x (\d+) values", out)
-    if not m or not dims:
+    if not m or not cpu or not dims:
         sys.exit(f"unexpected emotrace output:\n{out}")
-    return float(m.group(1)) / 1e3, (int(dims.group(1)), int(dims.group(2)))
+    return float(m.group(1)) / 1e3, float(cpu.group(1)) / 1e3, (int(dims.group(1)), int(dims.group(2)))
 
 
 def main():
@@ -81,25 +84,36 @@ def main():
         y, _ = sf.read(clip, dtype="float32")
         ref.features(y)  # warm-up: numba compiles zero_crossings on first use
         # Interleaved, so a change in machine load hits both sides alike.
-        lib_times, emo_times = [], []
+        lib_times, emo_times, lib_cpu, emo_cpu = [], [], [], []
         for _ in range(args.runs):
-            t, lib_shape = time_librosa_once(y)
+            t, c, lib_shape = time_librosa_once(y)
             lib_times.append(t)
-            t, emo_shape = time_emotrace_once(args.emotrace, clip, config)
+            lib_cpu.append(c)
+            t, c, emo_shape = time_emotrace_once(args.emotrace, clip, config)
             emo_times.append(t)
+            emo_cpu.append(c)
     if tuple(lib_shape) != emo_shape:
         sys.exit(f"feature sets differ: librosa {lib_shape}, emotrace {emo_shape}")
     lib_fast, lib_median = min(lib_times), statistics.median(lib_times)
     emo_fast, emo_median = min(emo_times), statistics.median(emo_times)
+    lib_cpu_median, emo_cpu_median = statistics.median(lib_cpu), statistics.median(emo_cpu)
     print(f"{SECONDS:.0f} s of 16 kHz audio ({source}); {emo_shape[0]} frames x {emo_shape[1]} values;")
     print(f"one core, {args.runs} interleaved timed runs each, decoding excluded; librosa {librosa.__version__}, numpy {np.__version__}")
     print()
-    print("| implementation | fastest | median | x real time (median) |")
-    print("|---|---:|---:|---:|")
-    print(f"| librosa {librosa.__version__} | {lib_fast * 1e3:.1f} ms | {lib_median * 1e3:.1f} ms | {SECONDS / lib_median:.0f}x |")
-    print(f"| emotrace | {emo_fast * 1e3:.1f} ms | {emo_median * 1e3:.1f} ms | {SECONDS / emo_median:.0f}x |")
+    print("| implementation | fastest | median | x real time (median) | CPU time (median) | x real time (CPU) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, fast, median, cpu in [
+        (f"librosa {librosa.__version__}", lib_fast, lib_median, lib_cpu_median),
+        ("emotrace", emo_fast, emo_median, emo_cpu_median),
+    ]:
+        print(
+            f"| {name} | {fast * 1e3:.1f} ms | {median * 1e3:.1f} ms | {SECONDS / median:.0f}x "
+            f"| {cpu * 1e3:.1f} ms | {SECONDS / cpu:.0f}x |"
+        )
     print()
-    print(f"emotrace is {lib_median / emo_median:.1f}x faster than librosa (median times).")
+    print(f"emotrace is {lib_median / emo_median:.1f}x faster than librosa by median wall-clock time, "
+          f"{lib_cpu_median / emo_cpu_median:.1f}x by median CPU time.")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

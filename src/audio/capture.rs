@@ -256,10 +256,16 @@ pub fn open_capture(
 ) -> Result<(Capture, CaptureReader), CaptureError> {
     let _quiet = silence_alsa();
     let host = cpal::default_host();
-    let device = find_device(&host, device)?;
+    let wanted = device;
+    let device = find_device(&host, wanted)?;
     let name = device_name(&device).unwrap_or_else(|| "unnamed device".to_owned());
     let fail = |reason: String| CaptureError::Device { device: name.clone(), reason };
-    let default = device.default_input_config().map_err(|e| fail(e.to_string()))?;
+    let default = match device.default_input_config() {
+        Ok(config) => config,
+        // A host with no sound card still names a "default" device, which then fails here.
+        Err(_) if wanted.is_none() => return Err(CaptureError::NoInputDevice),
+        Err(e) => return Err(fail(e.to_string())),
+    };
     let format = match request.format {
         Some(InputFormat::F32) => SampleFormat::F32,
         Some(InputFormat::I16) => SampleFormat::I16,

@@ -3,6 +3,7 @@
 mod devices;
 mod doctor;
 mod features;
+mod monitor;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ pub enum Command {
     Devices,
     /// Compute the feature frames of an audio file; optionally write them and plot them.
     Features(features::FeaturesArgs),
+    /// Listen (or replay a file) and trace emotions live; `--headless` prints JSON lines.
+    Monitor(monitor::MonitorArgs),
 }
 
 /// Parses the process arguments, runs the command, and turns any error into one line on
@@ -57,6 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Doctor => doctor::run(&mut out, args.device)?,
         Command::Devices => devices::run(&mut out)?,
         Command::Features(features_args) => features::run(&mut out, features_args)?,
+        Command::Monitor(monitor_args) => monitor::run(&mut out, &monitor_args, args.device)?,
     }
     out.flush()?;
     Ok(())

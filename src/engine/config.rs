@@ -70,6 +70,10 @@ pub struct CaptureRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VadConfig {
+    /// `false` switches the gate off: every frame is speech and one utterance runs from
+    /// the first frame (cut only at `max_utterance_ms`), so the trace shows the model's
+    /// output after every hop from a fresh state, as `predict --timeline` does.
+    pub enabled: bool,
     /// A frame quieter than this is never speech, in dBFS.
     pub threshold_dbfs: f32,
     /// A frame must also be this far above the tracked noise floor to count as speech, in dB.
@@ -87,6 +91,7 @@ pub struct VadConfig {
 impl Default for VadConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             threshold_dbfs: -50.0,
             margin_db: 12.0,
             hangover_ms: 150.0,
@@ -116,6 +121,9 @@ pub struct EngineConfig {
     pub reconnect_ms: u32,
     /// Overrides of the input device's stream configuration.
     pub capture: CaptureRequest,
+    /// Start paused (call `Engine::resume`), e.g. to attach a recording before the first
+    /// sample is analysed.
+    pub start_paused: bool,
 }
 
 impl Default for EngineConfig {
@@ -128,6 +136,7 @@ impl Default for EngineConfig {
             poll_ms: 4,
             reconnect_ms: 1_000,
             capture: CaptureRequest::default(),
+            start_paused: false,
         }
     }
 }

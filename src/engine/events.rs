@@ -44,6 +44,12 @@ pub enum EngineEvent {
     },
     /// A file source reached its end; every frame of it has been sent.
     SourceFinished,
+    /// The source failed for good (e.g. a file turned out corrupt mid-way); the session
+    /// keeps what it had and analyses nothing more.
+    SourceFailed {
+        /// What went wrong, one line.
+        reason: String,
+    },
     /// Recording started into this folder.
     RecordingStarted {
         /// The session folder.
@@ -138,8 +144,6 @@ impl SharedStatus {
         RunState::from_code(self.state.load(Ordering::Relaxed))
     }
 
-    // NOTE: written by the worker, which lands with the pipeline (features + model).
-    #[allow(dead_code)]
     pub(crate) fn set_progress(&self, time_s: f64, hops: u64) {
         self.time_s_bits.store(time_s.to_bits(), Ordering::Relaxed);
         self.hops.store(hops, Ordering::Relaxed);

@@ -37,8 +37,6 @@ pub struct EngineSetup {
 }
 
 /// Commands from the handle to the worker, applied between hops.
-// NOTE: read by the worker, which lands with the pipeline (features + model).
-#[allow(dead_code)]
 pub(crate) enum Command {
     /// Start feeding a recording.
     Attach(RecorderFeed),

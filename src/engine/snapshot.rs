@@ -102,14 +102,21 @@ impl Snapshot {
         top_of(&probabilities)
     }
 
-    /// What the trace shows for this hop: the top emotion's name, or `"no speech"`.
+    /// What the trace shows for this hop: the top emotion's name, `"no speech"` during
+    /// silence, or `"speech"` for speech without a model.
     pub fn label(&self) -> &'static str {
-        self.top().map_or(NO_SPEECH, |(emotion, _)| emotion.name())
+        match self.top() {
+            Some((emotion, _)) => emotion.name(),
+            None if self.speech => SPEECH,
+            None => NO_SPEECH,
+        }
     }
 }
 
 /// The label the trace carries during silence.
 pub const NO_SPEECH: &str = "no speech";
+/// The label for speech when no model runs.
+pub const SPEECH: &str = "speech";
 
 /// The index of the largest value and that value; `None` for NaN-only input.
 pub fn top_of(probabilities: &Probabilities) -> Option<(Emotion, f32)> {
@@ -162,6 +169,7 @@ mod tests {
         assert_eq!(s.top(), Some((Emotion::Sad, 0.4)));
         assert_eq!(s.label(), "sad");
         assert_eq!(snapshot(None).label(), NO_SPEECH);
+        assert_eq!(Snapshot { speech: true, ..snapshot(None) }.label(), SPEECH);
         assert_eq!(top_of(&[f32::NAN; Emotion::COUNT]), None);
     }
 }

@@ -7,6 +7,8 @@
 //! model state is reset. Inside an utterance the model is stepped on every frame (short
 //! pauses are part of speech); outside one it rests.
 //!
+//! With `enabled: false` every frame counts as loud: one utterance from the first frame.
+//!
 //! The noise floor follows the level down at once and up at `floor_rise_db_per_s`, so a
 //! steady fan or hum becomes "silence" after a few seconds while speech, which keeps
 //! dipping between syllables, does not drag the floor up.
@@ -82,7 +84,8 @@ impl UtteranceGate {
     /// Decides one frame from its level in dBFS.
     pub fn update(&mut self, level_dbfs: f32) -> GateDecision {
         let level = if level_dbfs.is_nan() { -120.0 } else { level_dbfs };
-        let loud = level > self.cfg.threshold_dbfs && level > self.floor_dbfs + self.cfg.margin_db;
+        let loud = !self.cfg.enabled
+            || (level > self.cfg.threshold_dbfs && level > self.floor_dbfs + self.cfg.margin_db);
         let rise = self.cfg.floor_rise_db_per_s * self.hop_ms / 1_000.0;
         self.floor_dbfs = if level < self.floor_dbfs { level } else { (self.floor_dbfs + rise).min(level) };
 
@@ -120,6 +123,7 @@ mod tests {
 
     fn gate() -> UtteranceGate {
         let cfg = VadConfig {
+            enabled: true,
             threshold_dbfs: -50.0,
             margin_db: 10.0,
             hangover_ms: 100.0,
@@ -176,6 +180,16 @@ mod tests {
         assert_eq!(resets, vec![0, 100, 200]);
         assert!(d.iter().all(|d| d.speech));
         assert!((d[150].utterance_s - 0.5).abs() < 1e-4);
+    }
+
+    /// With the gate off, every frame is speech in one utterance from the first frame.
+    #[test]
+    fn disabled_gate_passes_everything() {
+        let mut g = UtteranceGate::new(VadConfig { enabled: false, ..VadConfig::default() }, 10.0);
+        let d = run(&mut g, -120.0, 500);
+        assert!(d[0].reset && d[1..].iter().all(|d| !d.reset));
+        assert!(d.iter().all(|d| d.speech && d.step_model));
+        assert_eq!(g.utterances(), 1);
     }
 
     /// A steady loud noise stops counting as speech once the floor has risen to it.

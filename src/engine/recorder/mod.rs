@@ -99,8 +99,6 @@ fn utc_stamp(secs: u64) -> String {
 }
 
 /// What flows from the worker (and the handle) to the recorder thread.
-// NOTE: `Begin` and `Interrupted` come from the worker, which lands with the pipeline.
-#[allow(dead_code)]
 // NOTE: snapshots travel inline on purpose: a bounded channel allocates its slots once, so
 // sending one never allocates, whereas boxing would allocate on the worker per hop.
 #[allow(clippy::large_enum_variant)]
@@ -126,8 +124,6 @@ pub struct RecorderFeed {
     dropped_audio: Arc<AtomicU64>,
 }
 
-// NOTE: `begin` and `interrupted` are called by the worker, which lands with the pipeline.
-#[allow(dead_code)]
 impl RecorderFeed {
     /// Starts the recording at `session_s`: must be sent before any audio.
     pub(crate) fn begin(&mut self, session_s: f64) {

@@ -40,10 +40,10 @@ pub struct SessionSummary {
     pub hops: u64,
     /// Hops counted as speech, in seconds.
     pub speech_s: f64,
-    /// Utterances begun while recording.
+    /// Utterances seen while recording (one in progress at the start counts).
     pub utterances: u64,
     /// Per emotion: the share of speech hops on which it was the top emotion (sums to 1
-    /// when there was speech).
+    /// when there was speech and a model).
     pub emotion_shares: BTreeMap<String, f64>,
     /// Per emotion: its mean smoothed probability over speech hops.
     pub mean_probabilities: BTreeMap<String, f64>,
@@ -84,6 +84,8 @@ impl SessionSummary {
 pub struct SummaryBuilder {
     hops: u64,
     speech_hops: u64,
+    /// Speech hops with model probabilities.
+    scored_hops: u64,
     hop_s: f64,
     top_counts: [u64; Emotion::COUNT],
     prob_sums: [f64; Emotion::COUNT],
@@ -109,8 +111,9 @@ impl SummaryBuilder {
             self.utterances += 1;
             self.last_utterance = Some(snapshot.utterance_index);
         }
+        self.speech_hops += u64::from(snapshot.speech);
         if let (Some(p), Some((top, _))) = (snapshot.probabilities, snapshot.top()) {
-            self.speech_hops += 1;
+            self.scored_hops += 1;
             self.top_counts[top.index()] += 1;
             for (sum, &pi) in self.prob_sums.iter_mut().zip(&p) {
                 *sum += f64::from(pi);
@@ -124,7 +127,7 @@ impl SummaryBuilder {
         summary.speech_s = self.speech_hops as f64 * self.hop_s;
         summary.utterances = self.utterances;
         summary.dropped_samples = self.last_dropped - self.first_dropped.unwrap_or(self.last_dropped);
-        let speech = self.speech_hops.max(1) as f64;
+        let speech = self.scored_hops.max(1) as f64;
         summary.emotion_shares = Emotion::ALL
             .iter()
             .map(|e| (e.name().to_owned(), self.top_counts[e.index()] as f64 / speech))

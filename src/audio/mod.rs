@@ -3,6 +3,7 @@
 pub mod capture;
 pub mod decode;
 pub mod devices;
+pub mod reader;
 pub mod resample;
 
 pub use decode::{AudioFileReader, DecodeError, DecodedAudio, decode_file, load_mono_16k};

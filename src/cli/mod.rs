@@ -3,6 +3,7 @@
 mod bench;
 mod devices;
 mod doctor;
+mod features;
 mod monitor;
 
 use std::io::{self, Write};
@@ -31,6 +32,8 @@ pub enum Command {
     Doctor,
     /// List the input devices the audio layer sees, with their rates and channel counts.
     Devices,
+    /// Compute the feature frames of an audio file; optionally write them and plot them.
+    Features(features::FeaturesArgs),
     /// Listen (or replay a file) and trace emotions live; `--headless` prints JSON lines.
     Monitor(monitor::MonitorArgs),
     /// Time the real-time engine: cost per hop by stage, replay speed, live latency.
@@ -59,6 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Doctor => doctor::run(&mut out, args.device)?,
         Command::Devices => devices::run(&mut out)?,
+        Command::Features(features_args) => features::run(&mut out, features_args)?,
         Command::Monitor(monitor_args) => monitor::run(&mut out, &monitor_args, args.device)?,
         Command::Bench(bench_args) => bench::run(&mut out, &bench_args, args.device)?,
     }

@@ -2,7 +2,7 @@
 //! must match exactly.
 
 use super::delta::DeltaFilter;
-use super::frame::FrameAnalyzer;
+use super::frame::{FrameAnalyzer, FrameLayout};
 use super::{FeatureConfig, FeatureError};
 
 /// Feature frames of one signal.
@@ -49,53 +49,84 @@ impl FeatureFrames {
 ///
 /// Gives `1 + samples.len() / hop` frames; a signal shorter than one window still gives
 /// frames (it is zero-padded). Errors: a bad config, no samples, a NaN or infinite sample.
+/// To analyse many signals with one config, build a [`BatchExtractor`] once instead.
 pub fn extract(cfg: &FeatureConfig, samples: &[f32]) -> Result<FeatureFrames, FeatureError> {
-    let mut analyzer = FrameAnalyzer::new(cfg)?;
-    if samples.is_empty() {
-        return Err(FeatureError::Empty);
+    BatchExtractor::new(cfg)?.extract(samples)
+}
+
+/// [`extract`] with its tables (FFT plan, window, filter banks) built once and reused:
+/// for extracting many files with the same config.
+pub struct BatchExtractor {
+    cfg: FeatureConfig,
+    analyzer: FrameAnalyzer,
+    layout: FrameLayout,
+    delta: Option<DeltaFilter>,
+    frame: Vec<f32>,
+}
+
+impl BatchExtractor {
+    /// Checks the config and builds the tables.
+    pub fn new(cfg: &FeatureConfig) -> Result<Self, FeatureError> {
+        let analyzer = FrameAnalyzer::new(cfg)?;
+        let layout = analyzer.layout().clone();
+        let delta = layout.deltas.is_some().then(|| DeltaFilter::new(cfg.delta_width, cfg.mfcc_delta_order));
+        Ok(Self { cfg: cfg.clone(), analyzer, layout, delta, frame: vec![0.0; cfg.n_fft] })
     }
-    if let Some(index) = samples.iter().position(|s| !s.is_finite()) {
-        return Err(FeatureError::NonFinite { index, value: samples[index] });
+
+    /// The config this extractor was built for.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.cfg
     }
-    let layout = analyzer.layout().clone();
-    let (n_fft, hop, dim, n_mels) = (cfg.n_fft, cfg.hop_samples(), layout.dim, cfg.n_mels);
-    let pad = n_fft / 2;
-    let n_frames = cfg.n_frames(samples.len());
-    let mut features = vec![0.0f32; n_frames * dim];
-    let mut log_mel_db = vec![0.0f32; n_frames * n_mels];
-    let mut frame = vec![0.0f32; n_fft];
-    for (i, (row, log_mel)) in
-        features.chunks_exact_mut(dim).zip(log_mel_db.chunks_exact_mut(n_mels)).enumerate()
-    {
-        // Frame i covers signal samples [i*hop - pad, i*hop - pad + n_fft).
-        let first = (i * hop) as isize - pad as isize;
-        let lo = first.max(0) as usize;
-        let hi = ((first + n_fft as isize).max(0) as usize).min(samples.len());
-        let at = (lo as isize - first) as usize;
-        frame.fill(0.0);
-        if hi > lo {
+
+    /// The features of `samples`, exactly as [`extract`] computes them.
+    pub fn extract(&mut self, samples: &[f32]) -> Result<FeatureFrames, FeatureError> {
+        if samples.is_empty() {
+            return Err(FeatureError::Empty);
+        }
+        if let Some(index) = samples.iter().position(|s| !s.is_finite()) {
+            return Err(FeatureError::NonFinite { index, value: samples[index] });
+        }
+        let cfg = &self.cfg;
+        let (n_fft, hop, dim, n_mels) = (cfg.n_fft, cfg.hop_samples(), self.layout.dim, cfg.n_mels);
+        let pad = n_fft / 2;
+        let n_frames = cfg.n_frames(samples.len());
+        let mut features = vec![0.0f32; n_frames * dim];
+        let mut log_mel_db = vec![0.0f32; n_frames * n_mels];
+        let frame = &mut self.frame;
+        for (i, (row, log_mel)) in
+            features.chunks_exact_mut(dim).zip(log_mel_db.chunks_exact_mut(n_mels)).enumerate()
+        {
+            // Frame i covers signal samples [i*hop - pad, i*hop - pad + n_fft).
+            let first = (i * hop) as isize - pad as isize;
+            let lo = first.max(0) as usize;
+            let hi = ((first + n_fft as isize).max(0) as usize).min(samples.len());
+            let at = (lo as isize - first) as usize;
+            if at > 0 || hi - lo < n_fft {
+                frame.fill(0.0);
+            }
             frame[at..at + hi - lo].copy_from_slice(&samples[lo..hi]);
+            self.analyzer.analyze(frame, at..at + hi - lo, row, log_mel);
         }
-        analyzer.analyze(&frame, at..at + hi.saturating_sub(lo), row, log_mel);
-    }
-    if let (Some(mfcc), Some(deltas)) = (&layout.mfcc, &layout.deltas) {
-        let filter = DeltaFilter::new(cfg.delta_width, cfg.mfcc_delta_order);
-        let mut out = vec![0.0f32; deltas.len()];
-        for t in 0..n_frames {
-            let rows = &features;
-            filter.apply(t, n_frames, |j| &rows[j * dim + mfcc.start..j * dim + mfcc.end], &mut out);
-            features[t * dim + deltas.start..t * dim + deltas.end].copy_from_slice(&out);
+        if let (Some(filter), Some(mfcc), Some(deltas)) =
+            (&self.delta, &self.layout.mfcc, &self.layout.deltas)
+        {
+            let mut out = vec![0.0f32; deltas.len()];
+            for t in 0..n_frames {
+                let rows = &features;
+                filter.apply(t, n_frames, |j| &rows[j * dim + mfcc.start..j * dim + mfcc.end], &mut out);
+                features[t * dim + deltas.start..t * dim + deltas.end].copy_from_slice(&out);
+            }
         }
+        Ok(FeatureFrames {
+            n_frames,
+            frame_dim: dim,
+            n_mels,
+            hop_samples: hop,
+            sample_rate_hz: cfg.sample_rate_hz,
+            features,
+            log_mel_db,
+        })
     }
-    Ok(FeatureFrames {
-        n_frames,
-        frame_dim: dim,
-        n_mels,
-        hop_samples: hop,
-        sample_rate_hz: cfg.sample_rate_hz,
-        features,
-        log_mel_db,
-    })
 }
 
 #[cfg(test)]
@@ -158,6 +189,16 @@ mod tests {
         let mfcc_c1 = f.frame(5)[1];
         assert!(mfcc_c1.abs() < 1e-3);
         assert!(f.frame(5)[13..39].iter().all(|&d| d.abs() < 1e-3));
+    }
+
+    /// One extractor reused for several signals gives what fresh ones give.
+    #[test]
+    fn reused_extractor_matches_fresh() {
+        let cfg = FeatureConfig::default();
+        let mut ex = BatchExtractor::new(&cfg).unwrap();
+        for n in [16_000, 100, 5_000] {
+            assert_eq!(ex.extract(&sine(300.0, n)).unwrap(), extract(&cfg, &sine(300.0, n)).unwrap());
+        }
     }
 
     /// Empty input and NaN samples are errors, not panics or NaN features.

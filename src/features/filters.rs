@@ -106,7 +106,16 @@ pub fn chroma_bank(sample_rate_hz: u32, n_fft: usize, n_chroma: usize) -> Vec<f3
     let mut wts = vec![0.0f64; n_chroma * n_fft];
     for c in 0..n_chroma {
         for k in 0..n_fft {
-            let d = (frqbins[k] - c as f64 + half + 10.0 * nc).rem_euclid(nc) - half;
+            // numpy's remainder of a positive value; exact (Sterbenz), and much cheaper
+            // than a software fmod.
+            let x = frqbins[k] - c as f64 + half + 10.0 * nc;
+            let mut r = x - nc * (x / nc).floor();
+            if r < 0.0 {
+                r += nc;
+            } else if r >= nc {
+                r -= nc;
+            }
+            let d = r - half;
             wts[c * n_fft + k] = (-0.5 * (2.0 * d / binwidth[k]).powi(2)).exp();
         }
     }

@@ -69,6 +69,7 @@ pub struct FrameAnalyzer {
     n_chroma: usize,
     contrast: Vec<ContrastBand>,
     contrast_scratch: Vec<f32>,
+    cumsum: Vec<f32>,
 }
 
 impl FrameAnalyzer {
@@ -109,6 +110,7 @@ impl FrameAnalyzer {
             n_chroma: cfg.n_chroma,
             contrast,
             contrast_scratch: vec![0.0; cfg.n_bins()],
+            cumsum: vec![0.0; cfg.n_bins()],
         })
     }
 
@@ -166,7 +168,7 @@ impl FrameAnalyzer {
             let (centroid, bandwidth) = spectral::centroid_bandwidth(&self.mag, &self.freqs_hz);
             out[0] = centroid;
             out[1] = bandwidth;
-            out[2] = spectral::rolloff_hz(&self.mag, &self.freqs_hz, self.rolloff_fraction);
+            out[2] = spectral::rolloff_hz(&self.mag, &self.freqs_hz, self.rolloff_fraction, &mut self.cumsum);
             out[3] = spectral::flatness(&self.power);
             let n_contrast = self.contrast.len();
             spectral::contrast_db(

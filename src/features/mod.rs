@@ -1,7 +1,8 @@
 //! Features: mono samples at `FeatureConfig::sample_rate_hz` in, one frame of model inputs
 //! (plus log-mel dB for display) every hop out.
 //!
-//! - [`extract`] is the pure batch function `(config, samples) -> frames`.
+//! - [`extract`] is the pure batch function `(config, samples) -> frames`;
+//!   [`BatchExtractor`] is the same with its tables kept for many signals.
 //! - [`StreamingExtractor`] produces the same frames from chunks of any size, bit for bit,
 //!   without allocating after `new`.
 //!
@@ -23,10 +24,11 @@ mod error;
 pub mod filters;
 mod frame;
 pub mod npy;
+pub mod plot;
 pub mod spectral;
 mod stream;
 
-pub use batch::{FeatureFrames, extract};
+pub use batch::{BatchExtractor, FeatureFrames, extract};
 pub use config::{FEATURE_CONFIG_VERSION, FeatureConfig, FeatureFamilies};
 pub use error::FeatureError;
 pub use frame::FrameLayout;

@@ -64,38 +64,46 @@ pub fn centroid_bandwidth(mag: &[f32], freqs_hz: &[f32]) -> (f32, f32) {
 }
 
 /// Lowest bin frequency below which `fraction` of the total magnitude lies (librosa
-/// `spectral_rolloff`; a running sum in bin order, as numpy's `cumsum`).
-pub fn rolloff_hz(mag: &[f32], freqs_hz: &[f32], fraction: f32) -> f32 {
-    let total: f32 = mag.iter().sum();
-    let threshold = fraction * total;
+/// `spectral_rolloff`). The running sum is built in bin order into `cumsum` exactly as
+/// numpy's `cumsum` does, so ties resolve the same way.
+pub fn rolloff_hz(mag: &[f32], freqs_hz: &[f32], fraction: f32, cumsum: &mut [f32]) -> f32 {
     let mut running = 0.0f32;
-    for (m, f) in mag.iter().zip(freqs_hz) {
+    for (c, m) in cumsum.iter_mut().zip(mag) {
         running += m;
-        if running >= threshold {
-            return *f;
-        }
+        *c = running;
     }
-    freqs_hz.last().copied().unwrap_or(0.0)
+    let threshold = fraction * running;
+    let at = cumsum[..mag.len()].iter().position(|&c| c >= threshold).unwrap_or(mag.len().saturating_sub(1));
+    freqs_hz.get(at).copied().unwrap_or(0.0)
 }
 
 /// Geometric over arithmetic mean of the power spectrum floored at [`AMIN`] (librosa
 /// `spectral_flatness(power=2)`): 1 for white noise or silence, near 0 for a tone.
 pub fn flatness(power: &[f32]) -> f32 {
     let n = power.len() as f64;
-    // NOTE: the log of a product of 16 floored values (each 1e-10..1e10 or so) stays well
-    // inside f64's range, so one ln per 16 bins replaces one ln per bin.
+    let amean = power.iter().map(|&p| f64::from(p.max(AMIN))).sum::<f64>() / n;
+    // NOTE: eight running products (one per lane), each over 16 floored values, are
+    // logged once per block instead of once per bin. Each value is >= 1e-10, so a product
+    // cannot underflow; it can overflow only for samples far outside -1..1, and then the
+    // exact per-bin sum is used.
     let mut log_sum = 0.0f64;
-    let mut amean = 0.0f64;
-    for chunk in power.chunks(16) {
-        let mut prod = 1.0f64;
-        for &p in chunk {
-            let p = f64::from(p.max(AMIN));
-            prod *= p;
-            amean += p;
+    let blocks = power.chunks_exact(128);
+    let tail = blocks.remainder();
+    for block in blocks {
+        let mut prod = [1.0f64; 8];
+        for row in block.chunks_exact(8) {
+            for j in 0..8 {
+                prod[j] *= f64::from(row[j].max(AMIN));
+            }
         }
-        log_sum += prod.ln();
+        if prod.iter().all(|p| p.is_finite()) {
+            log_sum += prod.iter().map(|p| p.ln()).sum::<f64>();
+        } else {
+            log_sum += block.iter().map(|&p| f64::from(p.max(AMIN)).ln()).sum::<f64>();
+        }
     }
-    ((log_sum / n).exp() / (amean / n)) as f32
+    log_sum += tail.iter().map(|&p| f64::from(p.max(AMIN)).ln()).sum::<f64>();
+    ((log_sum / n).exp() / amean) as f32
 }
 
 /// One spectral-contrast band: the bins it sorts, and how many of them make its peak
@@ -152,23 +160,64 @@ pub fn contrast_db(mag: &[f32], bands: &[ContrastBand], scratch: &mut [f32], out
             *o = 0.0;
             continue;
         }
-        let s = &mut scratch[..len];
-        s.copy_from_slice(&mag[band.bins.clone()]);
-        s.select_nth_unstable_by(q - 1, f32::total_cmp);
-        let valley = s[..q].iter().map(|&v| f64::from(v)).sum::<f64>() / q as f64;
-        s.select_nth_unstable_by(len - q, f32::total_cmp);
-        let peak = s[len - q..].iter().map(|&v| f64::from(v)).sum::<f64>() / q as f64;
-        let db = |x: f64| 10.0 * x.max(f64::from(AMIN)).log10();
-        *o = (db(peak) - db(valley)) as f32;
+        let values = &mag[band.bins.clone()];
+        let (valley, peak) = if q == 1 {
+            // The common case (bands under 75 bins): the minimum and the maximum.
+            let lo = values.iter().fold(f32::INFINITY, |a, &b| a.min(b));
+            let hi = values.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+            (f64::from(lo), f64::from(hi))
+        } else if q <= SMALL_Q {
+            extremes_mean(values, q)
+        } else {
+            let s = &mut scratch[..len];
+            s.copy_from_slice(values);
+            s.select_nth_unstable_by(q - 1, f32::total_cmp);
+            let valley = s[..q].iter().map(|&v| f64::from(v)).sum::<f64>() / q as f64;
+            s.select_nth_unstable_by(len - q, f32::total_cmp);
+            (valley, s[len - q..].iter().map(|&v| f64::from(v)).sum::<f64>() / q as f64)
+        };
+        // 10·log10(peak) - 10·log10(valley), each floored at AMIN, with one logarithm.
+        let amin = f64::from(AMIN);
+        *o = (10.0 * (peak.max(amin) / valley.max(amin)).log10()) as f32;
     }
+}
+
+/// Largest quantile count handled by [`extremes_mean`] rather than by partial sorting.
+const SMALL_Q: usize = 8;
+
+/// Means of the `q` smallest and the `q` largest values (`q <= SMALL_Q`, `q <= len`) in one
+/// pass, keeping both sets sorted: cheaper than partial sorting for a handful of values.
+fn extremes_mean(values: &[f32], q: usize) -> (f64, f64) {
+    let mut lo = [f32::INFINITY; SMALL_Q];
+    let mut hi = [f32::NEG_INFINITY; SMALL_Q];
+    for &v in values {
+        if v < lo[q - 1] {
+            let mut i = q - 1;
+            while i > 0 && lo[i - 1] > v {
+                lo[i] = lo[i - 1];
+                i -= 1;
+            }
+            lo[i] = v;
+        }
+        if v > hi[q - 1] {
+            let mut i = q - 1;
+            while i > 0 && hi[i - 1] < v {
+                hi[i] = hi[i - 1];
+                i -= 1;
+            }
+            hi[i] = v;
+        }
+    }
+    let mean = |xs: &[f32]| xs.iter().map(|&v| f64::from(v)).sum::<f64>() / q as f64;
+    (mean(&lo[..q]), mean(&hi[..q]))
 }
 
 /// Fraction of adjacent sample pairs in a frame whose signs differ, over the frame length
 /// (librosa `zero_crossing_rate` with edge padding: pairs that touch the padding never
 /// cross). Values within ±1e-10 count as zero, and zero counts as positive.
 pub fn zero_crossing_rate(real: &[f32], frame_len: usize) -> f32 {
-    let negative = |x: f32| x < -1e-10;
-    let crossings = real.windows(2).filter(|p| negative(p[0]) != negative(p[1])).count();
+    let crossings: u32 =
+        real.iter().zip(real.iter().skip(1)).map(|(&a, &b)| u32::from((a < -1e-10) != (b < -1e-10))).sum();
     crossings as f32 / frame_len as f32
 }
 
@@ -188,11 +237,11 @@ mod tests {
         let mut mag = vec![0.0f32; 9];
         mag[3] = 2.0;
         assert_eq!(centroid_bandwidth(&mag, &freqs), (3000.0, 0.0));
-        assert_eq!(rolloff_hz(&mag, &freqs, 0.85), 3000.0);
+        assert_eq!(rolloff_hz(&mag, &freqs, 0.85, &mut [0.0; 9]), 3000.0);
         // Two equal lines: centroid between them, bandwidth half their distance.
         mag[5] = 2.0;
         assert_eq!(centroid_bandwidth(&mag, &freqs), (4000.0, 1000.0));
-        assert_eq!(rolloff_hz(&mag, &freqs, 0.85), 5000.0);
+        assert_eq!(rolloff_hz(&mag, &freqs, 0.85, &mut [0.0; 9]), 5000.0);
     }
 
     /// Flatness is 1 for a flat spectrum and 1/n for one line in n floored bins.
@@ -204,6 +253,21 @@ mod tests {
         p[7] = 1.0;
         let want = (AMIN as f64).powf(63.0 / 64.0) / (1.0 / 64.0);
         assert!((f64::from(flatness(&p)) / want - 1.0).abs() < 1e-5);
+    }
+
+    /// The blocked product gives the per-bin log sum, also past 128 bins and for values
+    /// large enough to overflow a product (the exact fallback).
+    #[test]
+    fn flatness_matches_the_direct_formula() {
+        for scale in [1.0f32, 1e25] {
+            let p: Vec<f32> =
+                (0..300).map(|i| scale * (1.0 + (i as f32 * 0.37).sin()).powi(3) + 1e-3).collect();
+            let n = p.len() as f64;
+            let logs: f64 = p.iter().map(|&v| f64::from(v.max(AMIN)).ln()).sum();
+            let mean: f64 = p.iter().map(|&v| f64::from(v.max(AMIN))).sum::<f64>() / n;
+            let want = ((logs / n).exp() / mean) as f32;
+            assert!((flatness(&p) / want - 1.0).abs() < 1e-6, "scale {scale}: {} vs {want}", flatness(&p));
+        }
     }
 
     /// Crossings count sign changes between neighbours; tiny values count as zero.
@@ -230,5 +294,16 @@ mod tests {
         contrast_db(&mag, &bands, &mut [0.0; 257], &mut out);
         assert!((out[4] - 30.0).abs() < 1e-3, "{out:?}");
         assert!(out[0].abs() < 1e-3);
+        // A larger quantile averages the top and bottom q bins of a band, whichever way
+        // (insertion for small q, partial sorting for large q) computes it.
+        let mag: Vec<f32> = (0..400).map(|i| 1.0 + ((i * 7919) % 400) as f32).collect();
+        for q in [2, 3, 8, 9, 40] {
+            let band = [ContrastBand { bins: 0..400, n_quantile: q }];
+            let mut one = [0.0f32];
+            contrast_db(&mag, &band, &mut [0.0; 400], &mut one);
+            let (lo, hi) = ((1 + q) as f64 / 2.0, (801 - q) as f64 / 2.0);
+            let want = 10.0 * (hi / lo).log10();
+            assert!((f64::from(one[0]) - want).abs() < 1e-4, "q {q}: {one:?} vs {want}");
+        }
     }
 }

@@ -5,4 +5,5 @@
 
 pub mod audio;
 pub mod cli;
+pub mod data;
 pub mod model;

@@ -1,9 +1,12 @@
 //! emotrace: real-time speech emotion recognition.
 //!
-//! The data's journey, a module per stage: `audio` (devices, capture) -> `model`
-//! (compute device, LSTM) -> `cli` (the commands).
+//! The data's journey, a module per stage: `audio` (devices, decoding, resampling) ->
+//! `features` (log-mel, MFCC, chroma, spectral statistics) -> `data` (corpora, splits,
+//! cache, augmentation) -> `model` (the dual-layer LSTM, streaming, model files) ->
+//! `train` (training, evaluation, reports) -> `cli` (the commands).
 
 pub mod audio;
 pub mod cli;
 pub mod data;
+pub mod features;
 pub mod model;

@@ -1,5 +1,9 @@
-//! Sound in: input devices and, as later stages land, capture and decoding.
+//! Sound in: input devices, file decoding and resampling to 16 kHz.
 
+pub mod decode;
 pub mod devices;
+pub mod resample;
 
+pub use decode::{AudioFileReader, DecodeError, DecodedAudio, decode_file, load_mono_16k};
 pub use devices::{AudioHostReport, InputDeviceInfo, StreamRange, probe_inputs};
+pub use resample::{ResampleError, StreamResampler, TARGET_RATE_HZ, resample_to_16k};

@@ -10,3 +10,4 @@ pub mod cli;
 pub mod data;
 pub mod features;
 pub mod model;
+pub mod train;

@@ -3,15 +3,19 @@
 //! augmentation, and the on-disk feature cache.
 
 pub mod augment;
+pub mod cache;
 pub mod corpus;
 pub mod labels;
 pub mod layouts;
 mod manifest;
 pub mod normalise;
+pub mod prepare;
 pub mod rng;
 pub mod splits;
+pub mod trim;
 
 pub use augment::AugmentConfig;
+pub use cache::{FeatureCache, FeatureCacheChoice, FeatureMatrix};
 pub use corpus::{DataError, Dataset, SkipReason, Skipped, Utterance, load_all, load_corpus};
 pub use labels::{LabelMap, LabelTarget};
 pub use layouts::CorpusKind;

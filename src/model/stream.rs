@@ -13,6 +13,7 @@ use tch::{Device, Kind, Tensor};
 use super::Emotion;
 use super::network::{Architecture, EmotionNet, names};
 use crate::data::NormStats;
+use crate::data::normalise::RunningMean;
 
 /// Why a streaming step failed.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +51,14 @@ pub struct StreamWeights {
     linears: Vec<(Tensor, Tensor)>,
     norm: NormStats,
     input_dims: usize,
+    /// Digest of every layer size; a state fits these weights iff its key is equal.
+    shape_key: u64,
     device: Device,
+}
+
+/// FNV-1a over layer sizes.
+fn shape_key(sizes: impl IntoIterator<Item = i64>) -> u64 {
+    sizes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, x| (h ^ x as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl StreamWeights {
@@ -83,7 +91,12 @@ impl StreamWeights {
         if norm.dims() != arch.input_dims {
             return Err(StreamError::FrameSize { got: norm.dims(), expected: arch.input_dims });
         }
-        Ok(Self { cells, linears, norm, input_dims: arch.input_dims, device: vs.device() })
+        let key = shape_key(
+            [arch.input_dims as i64, arch.lstm1_units as i64, arch.lstm2_units as i64]
+                .into_iter()
+                .chain(linears.iter().map(|(w, _)| w.size()[0])),
+        );
+        Ok(Self { cells, linears, norm, input_dims: arch.input_dims, shape_key: key, device: vs.device() })
     }
 
     /// Values per input frame.
@@ -152,7 +165,11 @@ pub struct StreamState {
     /// Output of each linear layer (hidden dense layers, then logits).
     linear_out: Vec<Tensor>,
     normalised: Vec<f32>,
+    running: RunningMean,
     logits: [f32; Emotion::COUNT],
+    /// The weights' `shape_key`, to check the state fits the model without asking libtorch
+    /// (`Tensor::size` allocates).
+    shape_key: u64,
     frames: u64,
 }
 
@@ -173,7 +190,9 @@ impl StreamState {
             cells,
             linear_out,
             normalised: vec![0.0; weights.input_dims],
+            running: RunningMean::new(weights.input_dims),
             logits: [0.0; Emotion::COUNT],
+            shape_key: weights.shape_key,
             frames: 0,
         }
     }
@@ -184,6 +203,7 @@ impl StreamState {
         for cell in &mut self.cells {
             cell.reset()?;
         }
+        self.running.reset();
         self.frames = 0;
         Ok(())
     }
@@ -203,13 +223,14 @@ impl StreamState {
         if frame.len() != weights.input_dims {
             return Err(StreamError::FrameSize { got: frame.len(), expected: weights.input_dims });
         }
-        let same_shape = self.cells.iter().zip(&weights.cells).all(|(s, w)| s.h.size()[0] == w.hidden)
-            && self.linear_out.len() == weights.linears.len();
-        if !same_shape || self.normalised.len() != weights.input_dims {
+        if self.shape_key != weights.shape_key {
             return Err(StreamError::WrongModel);
         }
         let _guard = tch::no_grad_guard();
         weights.norm.apply_into(frame, &mut self.normalised);
+        if weights.norm.running_prior_frames > 0.0 {
+            self.running.apply(weights.norm.running_prior_frames, &mut self.normalised);
+        }
         let mut input = Tensor::f_from_slice(&self.normalised)?;
         if weights.device != Device::Cpu {
             input = input.f_to_device(weights.device)?;
@@ -297,14 +318,18 @@ mod tests {
     #[test]
     fn steps_equal_batched_forward() {
         let (vs, net, arch) = built(7);
-        let norm =
-            NormStats { mean: vec![0.5, -1.0, 2.0, 0.0, 3.0], std: vec![1.0, 2.0, 0.5, 1.5, 4.0], frames: 1 };
+        let norm = NormStats {
+            mean: vec![0.5, -1.0, 2.0, 0.0, 3.0],
+            std: vec![1.0, 2.0, 0.5, 1.5, 4.0],
+            frames: 1,
+            running_prior_frames: 20.0,
+        };
         let weights = StreamWeights::new(&vs, &net, &arch, norm.clone()).unwrap();
         let frames = 40;
         let raw = Tensor::randn([frames, 5], (Kind::Float, Device::Cpu)) * 3.0;
         let raw_vec = Vec::<f32>::try_from(raw.flatten(0, -1)).unwrap();
         let mut normalised = raw_vec.clone();
-        norm.apply_in_place(&mut normalised);
+        norm.apply_sequence_in_place(&mut normalised);
         let batched =
             tch::no_grad(|| net.probabilities(&Tensor::from_slice(&normalised).view([1, frames, 5])));
         let batched = Vec::<f32>::try_from(batched.flatten(0, -1)).unwrap();

@@ -99,7 +99,8 @@ impl Confusion {
             let tp = self.counts[i][i] as f64;
             let precision = if predicted > 0 { tp / predicted as f64 } else { 0.0 };
             let recall = if support > 0 { tp / support as f64 } else { 0.0 };
-            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+            let f1 =
+                if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
             if support > 0 {
                 present += 1;
                 recall_sum += recall;

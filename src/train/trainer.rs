@@ -128,6 +128,8 @@ pub fn fit(
         best.copy_weights_from(&EmotionModel::load(&run.checkpoint("best"), device)?)?;
     }
     let schedule = &config.training;
+    // A resumed run may have been given more epochs (or patience) than it stopped with.
+    state.finished = state.epochs_without_improvement >= schedule.patience || state.epoch >= schedule.epochs;
     let mut lr = schedule.learning_rate * schedule.lr_decay.powi(state.epoch as i32);
     let mut opt = nn::adamw(0.9, 0.999, schedule.weight_decay).build(model.var_store(), lr)?;
     let class_weight = class_weights(data, &train);

@@ -37,6 +37,9 @@ pub struct TrainArgs {
     /// Speaker cross-validation with K folds (K >= 3) instead of the fixed split.
     #[arg(long, value_name = "K")]
     pub folds: Option<usize>,
+    /// With --folds, run only fold I (1-based), e.g. to run folds in parallel.
+    #[arg(long, value_name = "I", requires = "folds")]
+    pub fold: Option<usize>,
     /// Continue an interrupted run from its last checkpoint (its own config is used).
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
@@ -111,6 +114,7 @@ pub fn run(out: &mut impl Write, args: &TrainArgs, device: DeviceChoice) -> anyh
         runs_root: args.runs_dir.clone(),
         resume: args.resume.clone(),
         folds: args.folds,
+        only_fold: args.fold,
         export: args.export.clone(),
         device,
         show_progress: !args.quiet,
@@ -118,6 +122,9 @@ pub fn run(out: &mut impl Write, args: &TrainArgs, device: DeviceChoice) -> anyh
     if let Some(folds) = args.folds {
         if folds < 3 {
             anyhow::bail!("--folds {folds}: use at least 3 folds (test, validation and training speakers)");
+        }
+        if args.fold.is_some_and(|f| f == 0 || f > folds) {
+            anyhow::bail!("--fold must be between 1 and --folds {folds}");
         }
         if args.resume.is_some() {
             anyhow::bail!("--resume continues one run; it cannot be combined with --folds");

@@ -302,3 +302,86 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
     file.sync_all().map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
+
+/// A model together with one streaming state: what a live pipeline's worker owns.
+/// `Send`, so it can move to the worker thread.
+#[derive(Debug)]
+pub struct LiveClassifier {
+    model: EmotionModel,
+    state: StreamState,
+    errors: u64,
+}
+
+impl LiveClassifier {
+    /// Wraps a loaded model with a fresh state.
+    pub fn new(model: EmotionModel) -> Self {
+        let state = model.new_stream();
+        Self { model, state, errors: 0 }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &EmotionModel {
+        &self.model
+    }
+
+    /// Values per input frame (the feature config's `frame_dim`).
+    pub fn input_dim(&self) -> usize {
+        self.model.card.architecture.input_dims
+    }
+
+    /// Starts a new utterance.
+    pub fn reset(&mut self) {
+        if self.state.reset().is_err() {
+            self.errors += 1;
+        }
+    }
+
+    /// One frame in, probabilities out; see [`StreamState::step`].
+    pub fn try_step(&mut self, frame: &[f32]) -> Result<Probabilities, StreamError> {
+        self.state.step(&self.model, frame)
+    }
+
+    /// One frame in, probabilities out; a frame that cannot be used (wrong length) gives
+    /// the uniform distribution and is counted in [`LiveClassifier::errors`].
+    pub fn step(&mut self, frame: &[f32]) -> Probabilities {
+        match self.state.step(&self.model, frame) {
+            Ok(p) => p,
+            Err(_) => {
+                self.errors += 1;
+                [1.0 / Emotion::COUNT as f32; Emotion::COUNT]
+            }
+        }
+    }
+
+    /// Steps that failed since creation.
+    pub fn errors(&self) -> u64 {
+        self.errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    /// The live classifier can move to a worker thread.
+    #[test]
+    fn live_classifier_is_send() {
+        assert_send::<LiveClassifier>();
+        assert_send::<EmotionModel>();
+    }
+
+    #[test]
+    fn decision_rules() {
+        let a = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let b = [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let frames = [a, a, b, b, b];
+        assert_eq!(decide(Decision::LastFrame, &frames), b);
+        let mean = decide(Decision::MeanAfterWarmup { warmup_frames: 1 }, &frames);
+        assert_eq!(mean[0..2], [0.25, 0.75]);
+        let short = decide(Decision::MeanAfterWarmup { warmup_frames: 10 }, &frames);
+        assert_eq!(short[0..2], [0.4, 0.6]);
+        assert_eq!(decide(Decision::LastFrame, &[]), [0.0; 7]);
+    }
+}

@@ -15,6 +15,6 @@ pub use card::{Decision, ModelCard, Preprocess};
 pub use device::{ComputeDevice, DeviceChoice, DeviceError};
 pub use emotion::Emotion;
 pub use error::ModelError;
-pub use file::{EmotionModel, Probabilities};
+pub use file::{EmotionModel, LiveClassifier, Probabilities};
 pub use network::{Architecture, EmotionNet};
 pub use stream::{StreamError, StreamState, StreamWeights};

@@ -42,6 +42,8 @@ pub struct BatchItem<'a> {
 pub struct BatchShape {
     /// Frames not trained at the start (at most all but the last frame).
     pub warmup_frames: usize,
+    /// Frames over which the weight ramps up after the warm-up (0 = none).
+    pub ramp_frames: usize,
     /// Frames kept per utterance (0 = all).
     pub max_frames: usize,
 }
@@ -73,7 +75,12 @@ pub fn make_batch(
         }
         let first = shape.warmup_frames.min(n.saturating_sub(1));
         for t in first..n {
-            weights[i * max_len + t] = item.weight;
+            let ramp = if shape.ramp_frames > 0 {
+                ((t - first + 1) as f32 / shape.ramp_frames as f32).min(1.0)
+            } else {
+                1.0
+            };
+            weights[i * max_len + t] = item.weight * ramp;
             mask[i * max_len + t] = 1.0;
         }
         targets.push(item.label.index() as i64);
@@ -119,7 +126,7 @@ mod tests {
             BatchItem { features: &long, label: Emotion::Sad, weight: 0.5 },
             BatchItem { features: &short, label: Emotion::Angry, weight: 2.0 },
         ];
-        let shape = BatchShape { warmup_frames: 3, max_frames: 5 };
+        let shape = BatchShape { warmup_frames: 3, ramp_frames: 0, max_frames: 5 };
         let batch = make_batch(&items, &NormStats::identity(2), shape, None, Device::Cpu).unwrap();
         assert_eq!(batch.inputs.size(), [2, 5, 2]);
         let w = Vec::<f32>::try_from(batch.weights.flatten(0, -1)).unwrap();

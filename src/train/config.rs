@@ -71,6 +71,9 @@ pub struct Schedule {
     /// Frames at the start of each utterance whose outputs are not trained (the LSTM has
     /// heard too little); later frames all carry the utterance's label.
     pub warmup_frames: usize,
+    /// Frames over which a frame's loss weight rises linearly from 0 to 1 after the
+    /// warm-up (0 = full weight at once), so early, uncertain frames count less.
+    pub ramp_frames: usize,
     /// Training utterances are cut to their first `max_frames` frames (0 = no cut).
     pub max_frames: usize,
     /// Weight utterances by inverse class frequency, so every class counts the same (UA).
@@ -88,6 +91,7 @@ impl Default for Schedule {
             clip_grad_norm: 1.0,
             patience: 8,
             warmup_frames: 30,
+            ramp_frames: 0,
             max_frames: 300,
             class_balance: true,
         }

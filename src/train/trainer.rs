@@ -228,7 +228,11 @@ fn run_epoch(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_prefix(epoch.to_string());
-    let shape = BatchShape { warmup_frames: schedule.warmup_frames, max_frames: schedule.max_frames };
+    let shape = BatchShape {
+        warmup_frames: schedule.warmup_frames,
+        ramp_frames: schedule.ramp_frames,
+        max_frames: schedule.max_frames,
+    };
     let norm = &model.card().normalisation;
     let (mut loss_sum, mut acc_sum) = (0.0, 0.0);
     for (n, batch_indices) in batches.iter().enumerate() {

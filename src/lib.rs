@@ -1,11 +1,15 @@
 //! emotrace: real-time speech emotion recognition.
 //!
 //! The data's journey, a module per stage: `audio` (devices, capture, decoding,
-//! resampling) -> `features` (log-mel, MFCC, chroma, spectral statistics) -> `model`
-//! (compute device, LSTM) -> `engine` (the real-time pipeline) -> `cli` (the commands).
+//! resampling) -> `features` (log-mel, MFCC, chroma, spectral statistics) -> `data`
+//! (corpora, splits, cache, augmentation) -> `model` (the dual-layer LSTM, streaming, model
+//! files) -> `train` (training, evaluation, reports) -> `engine` (the real-time pipeline)
+//! -> `cli` (the commands).
 
 pub mod audio;
 pub mod cli;
+pub mod data;
 pub mod engine;
 pub mod features;
 pub mod model;
+pub mod train;

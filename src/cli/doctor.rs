@@ -1,10 +1,9 @@
 //! `emotrace doctor`: what this installation has, in a form to paste into a bug report.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
 
 use crate::audio;
-use crate::model::{ComputeDevice, DeviceChoice, device};
+use crate::model::{ComputeDevice, DeviceChoice, EmotionModel, device, lookup};
 
 pub fn run(out: &mut impl Write, choice: DeviceChoice) -> anyhow::Result<()> {
     let compute = ComputeDevice::resolve(choice)?;
@@ -56,26 +55,35 @@ fn gpu_names() -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// Folders searched for model files, in order.
-pub fn model_dirs() -> Vec<PathBuf> {
-    vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")]
-}
-
 fn print_models(out: &mut impl Write) -> io::Result<()> {
-    let mut found = 0;
-    for dir in model_dirs() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "safetensors") {
-                writeln!(out, "model: {}", path.display())?;
-                found += 1;
+    let default = lookup::default_model();
+    match &default {
+        Some(path) => match EmotionModel::load(path, ComputeDevice { device: tch::Device::Cpu }) {
+            Ok(model) => {
+                let card = model.card();
+                let ua = card
+                    .metrics
+                    .get("test_ua")
+                    .map_or(String::new(), |ua| format!(", test UA {:.1} %", 100.0 * ua));
+                writeln!(
+                    out,
+                    "default model: {} ({}, {} features{ua})",
+                    path.display(),
+                    card.name,
+                    card.architecture.input_dims
+                )?;
             }
+            Err(e) => writeln!(out, "default model: {} does not load: {e}", path.display())?,
+        },
+        None => {
+            let dirs: Vec<String> = lookup::model_dirs().iter().map(|d| d.display().to_string()).collect();
+            writeln!(out, "default model: none (no default.json in {})", dirs.join(", "))?;
         }
     }
-    if found == 0 {
-        let dirs: Vec<String> = model_dirs().iter().map(|d| d.display().to_string()).collect();
-        writeln!(out, "models: none found in {}", dirs.join(", "))?;
+    for card in lookup::list_models() {
+        if Some(&card) != default.as_ref() {
+            writeln!(out, "model: {}", card.display())?;
+        }
     }
     Ok(())
 }

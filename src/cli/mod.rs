@@ -3,8 +3,12 @@
 mod bench;
 mod devices;
 mod doctor;
+mod eval;
 mod features;
 mod monitor;
+mod predict;
+mod runs;
+mod train;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -38,6 +42,26 @@ pub enum Command {
     Monitor(monitor::MonitorArgs),
     /// Time the real-time engine: cost per hop by stage, replay speed, live latency.
     Bench(bench::BenchArgs),
+    /// Train the emotion model on corpus folders (fixed speaker split or --folds K).
+    Train(train::TrainArgs),
+    /// Score a model on a corpus: accuracy, UA, macro-F1, per-class table, confusion PNG.
+    Eval(eval::EvalArgs),
+    /// The emotion of audio files, with all probabilities (and --timeline every 0.5 s).
+    Predict(predict::PredictArgs),
+    /// List and compare training runs.
+    #[command(subcommand)]
+    Runs(runs::RunsCommand),
+}
+
+/// Output format of `eval` and `predict`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned text for people.
+    Table,
+    /// JSON for programs.
+    Json,
+    /// Comma-separated values.
+    Csv,
 }
 
 /// Parses the process arguments, runs the command, and turns any error into one line on
@@ -65,6 +89,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Features(features_args) => features::run(&mut out, features_args)?,
         Command::Monitor(monitor_args) => monitor::run(&mut out, &monitor_args, args.device)?,
         Command::Bench(bench_args) => bench::run(&mut out, &bench_args, args.device)?,
+        Command::Train(a) => train::run(&mut out, &a, args.device)?,
+        Command::Eval(a) => eval::run(&mut out, &a, args.device)?,
+        Command::Predict(a) => predict::run(&mut out, &a, args.device)?,
+        Command::Runs(c) => runs::run(&mut out, &c)?,
     }
     out.flush()?;
     Ok(())
@@ -77,4 +105,16 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// The error and its causes on one line: `outer: inner: root`.
 fn one_line(err: &anyhow::Error) -> String {
     err.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
+}
+
+/// The `--model` argument, or the default model; an error line when there is none.
+fn resolve_model(model: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
+    match model {
+        Some(path) => Ok(path.to_owned()),
+        None => crate::model::lookup::default_model().ok_or_else(|| {
+            let dirs: Vec<String> =
+                crate::model::lookup::model_dirs().iter().map(|d| d.display().to_string()).collect();
+            anyhow::anyhow!("no --model given and no default model (default.json) in {}", dirs.join(", "))
+        }),
+    }
 }

@@ -1,0 +1,24 @@
+//! Labelled speech for training and evaluation: corpus loaders and their file-name
+//! conventions, the label map, speaker-independent splits, normalisation statistics,
+//! augmentation, and the on-disk feature cache.
+
+pub mod augment;
+pub mod cache;
+pub mod corpus;
+pub mod labels;
+pub mod layouts;
+mod manifest;
+pub mod normalise;
+pub mod prepare;
+pub mod rng;
+pub mod splits;
+pub mod trim;
+
+pub use augment::AugmentConfig;
+pub use cache::{FeatureCache, FeatureCacheChoice, FeatureMatrix};
+pub use corpus::{DataError, Dataset, SkipReason, Skipped, Utterance, load_all, load_corpus};
+pub use labels::{LabelMap, LabelTarget};
+pub use layouts::CorpusKind;
+pub use normalise::{NormAccumulator, NormStats};
+pub use rng::Rng;
+pub use splits::{Part, SplitConfig, SplitSpec};

@@ -1,0 +1,187 @@
+//! Per-dimension feature normalisation (z-score) with statistics from the training part only.
+//!
+//! The statistics travel in the model card and are applied inside the model
+//! (batched forward and streaming `step` alike), so callers always pass raw features.
+//!
+//! Optionally (`running_prior_frames > 0`) each z-scored frame also has the running mean
+//! of the utterance so far subtracted: a causal, per-utterance mean normalisation that
+//! removes much of a speaker's or microphone's constant colouring. The running mean
+//! starts from `running_prior_frames` virtual frames at the training mean (0 after
+//! z-scoring): `z'_t = z_t - sum(z_0..=z_t) / (prior + t + 1)`.
+
+use serde::{Deserialize, Serialize};
+
+/// Smallest standard deviation used, so constant dimensions do not blow up.
+pub const MIN_STD: f32 = 1e-4;
+
+/// Mean and standard deviation of every feature dimension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NormStats {
+    /// Mean per dimension, in the feature's own unit.
+    pub mean: Vec<f32>,
+    /// Standard deviation per dimension (at least [`MIN_STD`]).
+    pub std: Vec<f32>,
+    /// Number of frames the statistics were computed from.
+    pub frames: u64,
+    /// Weight, in frames, of the prior of the running per-utterance mean; 0 turns the
+    /// running mean off (z-score only).
+    #[serde(default)]
+    pub running_prior_frames: f32,
+}
+
+/// Accumulates sums in f64 over any number of row-major `[frames, dims]` matrices.
+#[derive(Debug, Clone)]
+pub struct NormAccumulator {
+    sum: Vec<f64>,
+    sum_sq: Vec<f64>,
+    frames: u64,
+}
+
+impl NormAccumulator {
+    /// An empty accumulator for `dims`-dimensional frames.
+    pub fn new(dims: usize) -> Self {
+        Self { sum: vec![0.0; dims], sum_sq: vec![0.0; dims], frames: 0 }
+    }
+
+    /// Adds every frame of a row-major matrix (`data.len()` a multiple of dims).
+    /// Non-finite values are ignored for that dimension's sums but the frame still counts.
+    pub fn add(&mut self, data: &[f32]) {
+        let dims = self.sum.len();
+        if dims == 0 {
+            return;
+        }
+        for frame in data.chunks_exact(dims) {
+            for (d, &x) in frame.iter().enumerate() {
+                if x.is_finite() {
+                    let x = f64::from(x);
+                    self.sum[d] += x;
+                    self.sum_sq[d] += x * x;
+                }
+            }
+            self.frames += 1;
+        }
+    }
+
+    /// The statistics; zero mean and unit std when nothing was added.
+    pub fn finish(&self) -> NormStats {
+        let n = self.frames.max(1) as f64;
+        let mean: Vec<f64> = self.sum.iter().map(|s| s / n).collect();
+        let std = self
+            .sum_sq
+            .iter()
+            .zip(&mean)
+            .map(|(sq, m)| ((sq / n - m * m).max(0.0).sqrt() as f32).max(MIN_STD))
+            .collect();
+        NormStats {
+            mean: mean.into_iter().map(|m| m as f32).collect(),
+            std,
+            frames: self.frames,
+            running_prior_frames: 0.0,
+        }
+    }
+}
+
+impl NormStats {
+    /// Identity statistics (mean 0, std 1) for `dims` dimensions.
+    pub fn identity(dims: usize) -> Self {
+        Self { mean: vec![0.0; dims], std: vec![1.0; dims], frames: 0, running_prior_frames: 0.0 }
+    }
+
+    /// Number of dimensions.
+    pub fn dims(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Normalises one frame into `out`; non-finite inputs become 0 (the training mean).
+    pub fn apply_into(&self, frame: &[f32], out: &mut [f32]) {
+        for (((o, &x), &m), &s) in out.iter_mut().zip(frame).zip(&self.mean).zip(&self.std) {
+            *o = if x.is_finite() { (x - m) / s } else { 0.0 };
+        }
+    }
+
+    /// Normalises one utterance's row-major `[frames, dims]` matrix in place: z-score,
+    /// then the running mean when it is on. Equals [`RunningMean::apply`] frame by frame.
+    pub fn apply_sequence_in_place(&self, data: &mut [f32]) {
+        self.apply_in_place(data);
+        if self.running_prior_frames > 0.0 {
+            let mut running = RunningMean::new(self.dims());
+            for frame in data.chunks_exact_mut(self.dims()) {
+                running.apply(self.running_prior_frames, frame);
+            }
+        }
+    }
+
+    /// Z-scores a row-major matrix in place (no running mean).
+    pub fn apply_in_place(&self, data: &mut [f32]) {
+        let dims = self.dims();
+        if dims == 0 {
+            return;
+        }
+        for frame in data.chunks_exact_mut(dims) {
+            for ((x, &m), &s) in frame.iter_mut().zip(&self.mean).zip(&self.std) {
+                *x = if x.is_finite() { (*x - m) / s } else { 0.0 };
+            }
+        }
+    }
+}
+
+/// The running per-utterance mean of z-scored frames (streaming half of
+/// [`NormStats::apply_sequence_in_place`]).
+#[derive(Debug, Clone)]
+pub struct RunningMean {
+    sum: Vec<f32>,
+    count: f32,
+}
+
+impl RunningMean {
+    /// A fresh utterance.
+    pub fn new(dims: usize) -> Self {
+        Self { sum: vec![0.0; dims], count: 0.0 }
+    }
+
+    /// Starts a new utterance.
+    pub fn reset(&mut self) {
+        self.sum.fill(0.0);
+        self.count = 0.0;
+    }
+
+    /// Adds a z-scored frame to the running sum and subtracts the running mean from it.
+    pub fn apply(&mut self, prior_frames: f32, frame: &mut [f32]) {
+        self.count += 1.0;
+        let denominator = prior_frames + self.count;
+        for (x, s) in frame.iter_mut().zip(self.sum.iter_mut()) {
+            *s += *x;
+            *x -= *s / denominator;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_match_hand_computation_and_normalise_to_zero_mean_unit_std() {
+        let mut acc = NormAccumulator::new(2);
+        acc.add(&[1.0, 5.0, 3.0, 5.0]);
+        acc.add(&[5.0, 5.0]);
+        let stats = acc.finish();
+        assert_eq!(stats.frames, 3);
+        assert!((stats.mean[0] - 3.0).abs() < 1e-6);
+        let expected_std = (8.0f32 / 3.0).sqrt();
+        assert!((stats.std[0] - expected_std).abs() < 1e-6);
+        assert_eq!(stats.std[1], MIN_STD, "constant dimension gets the floor");
+        let mut out = [0.0; 2];
+        stats.apply_into(&[3.0 + expected_std, f32::NAN], &mut out);
+        assert!((out[0] - 1.0).abs() < 1e-5 && out[1] == 0.0, "{out:?}");
+    }
+
+    /// With a prior of p frames the running mean of frame t is sum/(p + t + 1).
+    #[test]
+    fn running_mean_is_causal_and_matches_formula() {
+        let stats = NormStats { running_prior_frames: 1.0, ..NormStats::identity(1) };
+        let mut data = [2.0f32, 4.0, 0.0];
+        stats.apply_sequence_in_place(&mut data);
+        assert_eq!(data, [2.0 - 2.0 / 2.0, 4.0 - 6.0 / 3.0, 0.0 - 6.0 / 4.0]);
+    }
+}

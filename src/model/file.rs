@@ -1,0 +1,387 @@
+//! `EmotionModel`: card + weights, loaded with every check, saved atomically, and run
+//! batched (files) or frame by frame (live).
+//!
+//! On disk a model is two files side by side: `<name>.safetensors` (weights) and
+//! `<name>.json` (the card, naming the weights file and its sha256).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tch::{Kind, Tensor, nn};
+
+use super::card::{Decision, ModelCard};
+use super::network::EmotionNet;
+use super::stream::{StreamError, StreamState, StreamWeights};
+use super::{ComputeDevice, Emotion, ModelError};
+use crate::features::FeatureConfig;
+
+/// Per-frame class probabilities, in [`Emotion`] order.
+pub type Probabilities = [f32; Emotion::COUNT];
+
+/// A loaded (or freshly built) model.
+#[derive(Debug)]
+pub struct EmotionModel {
+    card: ModelCard,
+    /// The card file it came from (empty for a model still in training).
+    path: PathBuf,
+    vs: nn::VarStore,
+    net: EmotionNet,
+    stream: StreamWeights,
+    device: ComputeDevice,
+}
+
+impl EmotionModel {
+    /// A model with fresh weights for `card` (seed them with `tch::manual_seed` first).
+    pub fn build(card: ModelCard, device: ComputeDevice) -> Result<Self, ModelError> {
+        let path = PathBuf::from(format!("<{}>", card.name));
+        card.check(&path)?;
+        let vs = nn::VarStore::new(device.device);
+        let net = EmotionNet::new(&vs.root(), &card.architecture);
+        Self::assemble(card, path, vs, net, device)
+    }
+
+    fn assemble(
+        card: ModelCard,
+        path: PathBuf,
+        vs: nn::VarStore,
+        net: EmotionNet,
+        device: ComputeDevice,
+    ) -> Result<Self, ModelError> {
+        let stream = StreamWeights::new(&vs, &net, &card.architecture, card.normalisation.clone())?;
+        Ok(Self { card, path, vs, net, stream, device })
+    }
+
+    /// Loads a model from its card (`x.json`), its weights (`x.safetensors`, card beside
+    /// it) or the stem `x`. Checks the card's format version, labels, feature size and
+    /// architecture, the weights' sha256, and that every tensor is there with its shape.
+    pub fn load(path: &Path, device: ComputeDevice) -> Result<Self, ModelError> {
+        let card_path = card_path_for(path)?;
+        let text = std::fs::read_to_string(&card_path)
+            .map_err(|source| ModelError::Io { path: card_path.clone(), source })?;
+        let card = ModelCard::parse(&text, &card_path)?;
+        let weights_path = card_path.with_file_name(&card.weights_file);
+        let bytes = std::fs::read(&weights_path)
+            .map_err(|source| ModelError::Io { path: weights_path.clone(), source })?;
+        let actual = hex_sha256(&bytes);
+        if actual != card.weights_sha256 {
+            return Err(ModelError::WeightsHash {
+                path: weights_path,
+                expected: card.weights_sha256,
+                actual,
+            });
+        }
+        let mut vs = nn::VarStore::new(device.device);
+        let net = EmotionNet::new(&vs.root(), &card.architecture);
+        copy_weights_strictly(&vs, &weights_path)?;
+        vs.freeze();
+        Self::assemble(card, card_path, vs, net, device)
+    }
+
+    /// Writes `<stem>.safetensors` then `<stem>.json` (each via a temporary file and a
+    /// rename), recording the weights' name and sha256 in the card. Returns the card path.
+    pub fn save(&mut self, stem: &Path) -> Result<PathBuf, ModelError> {
+        let weights_path = stem.with_extension("safetensors");
+        let card_path = stem.with_extension("json");
+        if let Some(dir) = stem.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| ModelError::Io { path: dir.to_owned(), source })?;
+        }
+        // NOTE: tch picks the format from the extension, so the temporary name keeps it.
+        let tmp = weights_path.with_extension("tmp.safetensors");
+        self.vs.save(&tmp).map_err(|source| ModelError::Torch { path: tmp.clone(), source })?;
+        let bytes = std::fs::read(&tmp).map_err(|source| ModelError::Io { path: tmp.clone(), source })?;
+        std::fs::rename(&tmp, &weights_path)
+            .map_err(|source| ModelError::Io { path: weights_path.clone(), source })?;
+        self.card.weights_sha256 = hex_sha256(&bytes);
+        self.card.weights_file =
+            weights_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        write_atomically(
+            &card_path,
+            serde_json::to_string_pretty(&self.card).unwrap_or_default().as_bytes(),
+        )?;
+        self.path = card_path.clone();
+        Ok(card_path)
+    }
+
+    /// The card.
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+
+    /// The card, to fill in metrics and training details before saving.
+    pub fn card_mut(&mut self) -> &mut ModelCard {
+        &mut self.card
+    }
+
+    /// The card file this model was loaded from or last saved to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How to compute this model's input features.
+    pub fn feature_config(&self) -> &FeatureConfig {
+        &self.card.feature_config
+    }
+
+    /// Where the model runs.
+    pub fn device(&self) -> ComputeDevice {
+        self.device
+    }
+
+    /// The variables (for the optimiser while training).
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    /// The network (for training).
+    pub fn net(&self) -> &EmotionNet {
+        &self.net
+    }
+
+    /// Rebuilds the streaming weights after the variables changed (training, restore).
+    pub fn refresh_stream(&mut self) -> Result<(), ModelError> {
+        self.stream = StreamWeights::new(
+            &self.vs,
+            &self.net,
+            &self.card.architecture,
+            self.card.normalisation.clone(),
+        )?;
+        Ok(())
+    }
+
+    /// Copies all variables from another model of the same architecture (best-epoch restore).
+    pub fn copy_weights_from(&mut self, other: &EmotionModel) -> Result<(), ModelError> {
+        self.vs.copy(&other.vs).map_err(|source| ModelError::Torch { path: self.path.clone(), source })?;
+        self.refresh_stream()
+    }
+
+    /// A zero streaming state for this model: call [`StreamState::step`] per frame.
+    pub fn new_stream(&self) -> StreamState {
+        StreamState::new(&self.stream)
+    }
+
+    /// Per-frame probabilities of several utterances at once. Each item is raw features,
+    /// row-major `[frames, frame_dim]`; normalised here exactly as in training and in
+    /// `StreamState::step`. Empty items give empty outputs.
+    pub fn frame_probabilities(&self, utterances: &[&[f32]]) -> Result<Vec<Vec<Probabilities>>, ModelError> {
+        let dims = self.card.architecture.input_dims;
+        let torch = |source| ModelError::Torch { path: self.path.clone(), source };
+        let mut out: Vec<Vec<Probabilities>> = utterances.iter().map(|_| Vec::new()).collect();
+        let lengths: Vec<usize> = utterances.iter().map(|u| u.len() / dims).collect();
+        let max_len = lengths.iter().copied().max().unwrap_or(0);
+        if max_len == 0 {
+            return Ok(out);
+        }
+        for u in utterances {
+            if u.len() % dims != 0 {
+                return Err(StreamError::FrameSize { got: u.len() % dims, expected: dims }.into());
+            }
+        }
+        let mut padded = vec![0.0f32; utterances.len() * max_len * dims];
+        for (i, u) in utterances.iter().enumerate() {
+            let block = &mut padded[i * max_len * dims..i * max_len * dims + u.len()];
+            block.copy_from_slice(u);
+            self.card.normalisation.apply_sequence_in_place(block);
+        }
+        let probs = tch::no_grad(|| -> Result<Vec<f32>, tch::TchError> {
+            let x = Tensor::f_from_slice(&padded)?
+                .f_view([utterances.len() as i64, max_len as i64, dims as i64])?
+                .f_to_device(self.device.device)?;
+            let p = self.net.probabilities(&x).f_to_device(tch::Device::Cpu)?.f_to_kind(Kind::Float)?;
+            Vec::<f32>::try_from(p.f_flatten(0, -1)?)
+        })
+        .map_err(torch)?;
+        for (i, len) in lengths.iter().enumerate() {
+            let start = i * max_len * Emotion::COUNT;
+            out[i] = probs[start..start + len * Emotion::COUNT]
+                .chunks_exact(Emotion::COUNT)
+                .map(|c| {
+                    let mut p = [0.0; Emotion::COUNT];
+                    p.copy_from_slice(c);
+                    p
+                })
+                .collect();
+        }
+        Ok(out)
+    }
+
+    /// One answer per utterance from its frame probabilities, by the card's decision rule.
+    pub fn decide(&self, frames: &[Probabilities]) -> Probabilities {
+        decide(self.card.decision, frames)
+    }
+}
+
+/// Applies a decision rule to frame probabilities (all zeros for no frames).
+pub fn decide(decision: Decision, frames: &[Probabilities]) -> Probabilities {
+    let chosen = match decision {
+        Decision::LastFrame => frames.len().saturating_sub(1)..frames.len(),
+        Decision::MeanAfterWarmup { warmup_frames } => {
+            if frames.len() > warmup_frames {
+                warmup_frames..frames.len()
+            } else {
+                0..frames.len()
+            }
+        }
+    };
+    let mut mean = [0.0f32; Emotion::COUNT];
+    let n = chosen.len().max(1) as f32;
+    for frame in &frames[chosen] {
+        for (m, p) in mean.iter_mut().zip(frame) {
+            *m += p / n;
+        }
+    }
+    mean
+}
+
+impl StreamState {
+    /// Advances one frame of raw features (the model's `feature_config()` frames; the
+    /// card's normalisation is applied here) and returns the probabilities after it.
+    /// Allocates nothing on the Rust heap.
+    pub fn step(&mut self, model: &EmotionModel, frame: &[f32]) -> Result<Probabilities, StreamError> {
+        self.step_with(&model.stream, frame)
+    }
+}
+
+/// The card path for a `--model` argument: `x.json`, `x.safetensors` -> `x.json`, `x` -> `x.json`.
+fn card_path_for(path: &Path) -> Result<PathBuf, ModelError> {
+    let looked = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => path.to_owned(),
+        Some("safetensors") => path.with_extension("json"),
+        _ if path.is_dir() => path.join("default.json"),
+        _ => PathBuf::from(format!("{}.json", path.display())),
+    };
+    if looked.is_file() {
+        Ok(looked)
+    } else if !path.exists() && path.extension().is_some() {
+        Err(ModelError::Io { path: path.to_owned(), source: std::io::ErrorKind::NotFound.into() })
+    } else {
+        Err(ModelError::NoCard { path: path.to_owned(), looked })
+    }
+}
+
+/// Copies each tensor of the file into the variable of the same name; every variable
+/// must be present with its exact shape, and the file must hold nothing else.
+fn copy_weights_strictly(vs: &nn::VarStore, path: &Path) -> Result<(), ModelError> {
+    let mismatch = |reason: String| ModelError::WeightsMismatch { path: path.to_owned(), reason };
+    let tensors = Tensor::read_safetensors(path).map_err(|e| mismatch(e.to_string()))?;
+    let mut vars = vs.variables();
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, tensor) in tensors {
+        let var = vars.get_mut(&name).ok_or_else(|| mismatch(format!("unexpected tensor '{name}'")))?;
+        if var.size() != tensor.size() || tensor.kind() != Kind::Float {
+            return Err(mismatch(format!(
+                "'{name}' is {:?} {:?}, the card's architecture needs {:?} Float",
+                tensor.kind(),
+                tensor.size(),
+                var.size()
+            )));
+        }
+        tch::no_grad(|| var.f_copy_(&tensor))
+            .map_err(|source| ModelError::Torch { path: path.to_owned(), source })?;
+        seen.insert(name);
+    }
+    let mut missing: Vec<&String> = vars.keys().filter(|k| !seen.contains(*k)).collect();
+    missing.sort();
+    if let Some(first) = missing.first() {
+        return Err(mismatch(format!("{} of {} tensors missing, e.g. '{first}'", missing.len(), vars.len())));
+    }
+    Ok(())
+}
+
+/// Lower-case hex sha256.
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
+    let io = |source| ModelError::Io { path: path.to_owned(), source };
+    let tmp = path.with_extension("json.tmp");
+    let mut file = std::fs::File::create(&tmp).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.write_all(b"\n").map_err(io)?;
+    file.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// A model together with one streaming state: what a live pipeline's worker owns.
+/// `Send`, so it can move to the worker thread.
+#[derive(Debug)]
+pub struct LiveClassifier {
+    model: EmotionModel,
+    state: StreamState,
+    errors: u64,
+}
+
+impl LiveClassifier {
+    /// Wraps a loaded model with a fresh state.
+    pub fn new(model: EmotionModel) -> Self {
+        let state = model.new_stream();
+        Self { model, state, errors: 0 }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &EmotionModel {
+        &self.model
+    }
+
+    /// Values per input frame (the feature config's `frame_dim`).
+    pub fn input_dim(&self) -> usize {
+        self.model.card.architecture.input_dims
+    }
+
+    /// Starts a new utterance.
+    pub fn reset(&mut self) {
+        if self.state.reset().is_err() {
+            self.errors += 1;
+        }
+    }
+
+    /// One frame in, probabilities out; see [`StreamState::step`].
+    pub fn try_step(&mut self, frame: &[f32]) -> Result<Probabilities, StreamError> {
+        self.state.step(&self.model, frame)
+    }
+
+    /// One frame in, probabilities out; a frame that cannot be used (wrong length) gives
+    /// the uniform distribution and is counted in [`LiveClassifier::errors`].
+    pub fn step(&mut self, frame: &[f32]) -> Probabilities {
+        match self.state.step(&self.model, frame) {
+            Ok(p) => p,
+            Err(_) => {
+                self.errors += 1;
+                [1.0 / Emotion::COUNT as f32; Emotion::COUNT]
+            }
+        }
+    }
+
+    /// Steps that failed since creation.
+    pub fn errors(&self) -> u64 {
+        self.errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    /// The live classifier can move to a worker thread.
+    #[test]
+    fn live_classifier_is_send() {
+        assert_send::<LiveClassifier>();
+        assert_send::<EmotionModel>();
+    }
+
+    #[test]
+    fn decision_rules() {
+        let a = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let b = [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let frames = [a, a, b, b, b];
+        assert_eq!(decide(Decision::LastFrame, &frames), b);
+        let mean = decide(Decision::MeanAfterWarmup { warmup_frames: 1 }, &frames);
+        assert_eq!(mean[0..2], [0.25, 0.75]);
+        let short = decide(Decision::MeanAfterWarmup { warmup_frames: 10 }, &frames);
+        assert_eq!(short[0..2], [0.4, 0.6]);
+        assert_eq!(decide(Decision::LastFrame, &[]), [0.0; 7]);
+    }
+}

@@ -1,0 +1,141 @@
+//! The network: features -> LSTM 1 -> dropout -> LSTM 2 -> dropout -> dense (ReLU)... ->
+//! logits over the seven classes. One builder for training and inference.
+//!
+//! Inputs are normalised features `[batch, frames, input_dims]`; the output has a logit
+//! vector for every frame (the LSTMs are causal, so frame `t` depends on frames `0..=t`
+//! only, and padding after a sequence's end does not change its outputs).
+
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, Module, RNN};
+use tch::{Kind, Tensor};
+
+use super::Emotion;
+
+/// Layer sizes and dropout; saved in the model card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Architecture {
+    /// Values per input frame (the feature config's `frame_dim`).
+    pub input_dims: usize,
+    /// Hidden units of the first LSTM (128-256 in the paper).
+    pub lstm1_units: usize,
+    /// Hidden units of the second LSTM (64-128 in the paper).
+    pub lstm2_units: usize,
+    /// Hidden dense layers (ReLU) between LSTM 2 and the output layer, units each.
+    pub dense_units: Vec<usize>,
+    /// Dropout probability after each LSTM and dense layer during training, 0-1.
+    pub dropout: f64,
+    /// Output classes; always 7 (the [`Emotion`] order).
+    pub classes: usize,
+}
+
+impl Architecture {
+    /// The paper's shape at its smaller end, for `input_dims` features.
+    pub fn default_for(input_dims: usize) -> Self {
+        Self {
+            input_dims,
+            lstm1_units: 128,
+            lstm2_units: 64,
+            dense_units: vec![64],
+            dropout: 0.3,
+            classes: Emotion::COUNT,
+        }
+    }
+
+    /// Checks sizes are usable; the error says which field is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.input_dims == 0 || self.lstm1_units == 0 || self.lstm2_units == 0 {
+            return Err("input_dims, lstm1_units and lstm2_units must be positive".into());
+        }
+        if self.dense_units.contains(&0) {
+            return Err("dense_units must be positive".into());
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout {} must be in [0, 1)", self.dropout));
+        }
+        if self.classes != Emotion::COUNT {
+            return Err(format!("classes is {}, emotrace has {}", self.classes, Emotion::COUNT));
+        }
+        Ok(())
+    }
+
+    /// Number of trainable parameters.
+    pub fn parameter_count(&self) -> usize {
+        let lstm = |input: usize, hidden: usize| 4 * hidden * (input + hidden) + 8 * hidden;
+        let mut total = lstm(self.input_dims, self.lstm1_units) + lstm(self.lstm1_units, self.lstm2_units);
+        let mut width = self.lstm2_units;
+        for &units in self.dense_units.iter().chain(std::iter::once(&self.classes)) {
+            total += width * units + units;
+            width = units;
+        }
+        total
+    }
+}
+
+/// Variable names in the weights file (and the VarStore).
+pub mod names {
+    /// First LSTM's prefix.
+    pub const LSTM1: &str = "lstm1";
+    /// Second LSTM's prefix.
+    pub const LSTM2: &str = "lstm2";
+    /// Prefix of hidden dense layer `i`: `dense{i}`.
+    pub fn dense(i: usize) -> String {
+        format!("dense{i}")
+    }
+    /// Output layer's prefix.
+    pub const HEAD: &str = "head";
+}
+
+/// The built network; its variables live in the `VarStore` it was built in.
+#[derive(Debug)]
+pub struct EmotionNet {
+    lstm1: nn::LSTM,
+    lstm2: nn::LSTM,
+    dense: Vec<nn::Linear>,
+    head: nn::Linear,
+    dropout: f64,
+}
+
+impl EmotionNet {
+    /// Creates the variables under `root` (fresh, seeded by `tch::manual_seed`).
+    pub fn new(root: &nn::Path<'_>, arch: &Architecture) -> Self {
+        let cfg = nn::RNNConfig { batch_first: true, ..Default::default() };
+        let lstm1 = nn::lstm(root / names::LSTM1, arch.input_dims as i64, arch.lstm1_units as i64, cfg);
+        let lstm2 = nn::lstm(root / names::LSTM2, arch.lstm1_units as i64, arch.lstm2_units as i64, cfg);
+        let mut dense = Vec::with_capacity(arch.dense_units.len());
+        let mut width = arch.lstm2_units as i64;
+        for (i, &units) in arch.dense_units.iter().enumerate() {
+            dense.push(nn::linear(root / names::dense(i), width, units as i64, Default::default()));
+            width = units as i64;
+        }
+        let head = nn::linear(root / names::HEAD, width, arch.classes as i64, Default::default());
+        Self { lstm1, lstm2, dense, head, dropout: arch.dropout }
+    }
+
+    /// Per-frame logits `[batch, frames, classes]` of normalised inputs `[batch, frames, dims]`.
+    /// `train` turns dropout on.
+    pub fn forward_t(&self, input: &Tensor, train: bool) -> Tensor {
+        let (h1, _) = self.lstm1.seq(input);
+        let h1 = h1.dropout(self.dropout, train);
+        let (h2, _) = self.lstm2.seq(&h1);
+        let mut x = h2.dropout(self.dropout, train);
+        for layer in &self.dense {
+            x = layer.forward(&x).relu().dropout(self.dropout, train);
+        }
+        self.head.forward(&x)
+    }
+
+    /// Per-frame probabilities `[batch, frames, classes]` (inference: no dropout).
+    pub fn probabilities(&self, input: &Tensor) -> Tensor {
+        self.forward_t(input, false).softmax(-1, Kind::Float)
+    }
+
+    /// The hidden dense layers, in order.
+    pub fn dense_layers(&self) -> &[nn::Linear] {
+        &self.dense
+    }
+
+    /// The output layer.
+    pub fn head(&self) -> &nn::Linear {
+        &self.head
+    }
+}

@@ -1,0 +1,147 @@
+//! Padded training batches and the per-frame loss.
+//!
+//! Every frame from `warmup_frames` to the end of an utterance is trained towards the
+//! utterance's label, so the live output is useful during the utterance, not only at its
+//! end. Padding after an utterance's end gets weight 0 (the LSTMs are causal, so it does
+//! not change the real frames' outputs).
+
+use tch::{Device, Kind, Tensor};
+
+use crate::data::augment::{AugmentConfig, spec_augment};
+use crate::data::cache::FeatureMatrix;
+use crate::data::{NormStats, Rng};
+use crate::model::Emotion;
+
+/// One batch on the compute device.
+#[derive(Debug)]
+pub struct Batch {
+    /// Normalised features `[batch, frames, dims]`.
+    pub inputs: Tensor,
+    /// Class index per utterance `[batch]` (int64).
+    pub targets: Tensor,
+    /// Loss weight per frame `[batch, frames]`: 0 on warm-up and padding, else the
+    /// utterance's class weight.
+    pub weights: Tensor,
+    /// 1 on trained frames, 0 elsewhere `[batch, frames]` (for frame accuracy).
+    pub mask: Tensor,
+}
+
+/// One utterance's part in a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchItem<'a> {
+    /// Raw features.
+    pub features: &'a FeatureMatrix,
+    /// Its label.
+    pub label: Emotion,
+    /// Its loss weight (class balance).
+    pub weight: f32,
+}
+
+/// Frame settings of a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchShape {
+    /// Frames not trained at the start (at most all but the last frame).
+    pub warmup_frames: usize,
+    /// Frames over which the weight ramps up after the warm-up (0 = none).
+    pub ramp_frames: usize,
+    /// Frames kept per utterance (0 = all).
+    pub max_frames: usize,
+}
+
+/// Builds a batch: cut to `max_frames`, normalise, SpecAugment when `augment` is given.
+pub fn make_batch(
+    items: &[BatchItem<'_>],
+    norm: &NormStats,
+    shape: BatchShape,
+    mut augment: Option<(&AugmentConfig, &mut Rng)>,
+    device: Device,
+) -> Result<Batch, tch::TchError> {
+    let dims = norm.dims();
+    let len =
+        |m: &FeatureMatrix| if shape.max_frames > 0 { m.frames.min(shape.max_frames) } else { m.frames };
+    let max_len = items.iter().map(|i| len(i.features)).max().unwrap_or(0).max(1);
+    let b = items.len();
+    let mut inputs = vec![0.0f32; b * max_len * dims];
+    let mut weights = vec![0.0f32; b * max_len];
+    let mut mask = vec![0.0f32; b * max_len];
+    let mut targets = Vec::with_capacity(b);
+    for (i, item) in items.iter().enumerate() {
+        let n = len(item.features);
+        let block = &mut inputs[i * max_len * dims..(i * max_len + n) * dims];
+        block.copy_from_slice(&item.features.data[..n * dims]);
+        norm.apply_sequence_in_place(block);
+        if let Some((config, rng)) = augment.as_mut() {
+            spec_augment(block, dims, config, rng);
+        }
+        let first = shape.warmup_frames.min(n.saturating_sub(1));
+        for t in first..n {
+            let ramp = if shape.ramp_frames > 0 {
+                ((t - first + 1) as f32 / shape.ramp_frames as f32).min(1.0)
+            } else {
+                1.0
+            };
+            weights[i * max_len + t] = item.weight * ramp;
+            mask[i * max_len + t] = 1.0;
+        }
+        targets.push(item.label.index() as i64);
+    }
+    let (b, t, d) = (b as i64, max_len as i64, dims as i64);
+    Ok(Batch {
+        inputs: Tensor::f_from_slice(&inputs)?.f_view([b, t, d])?.f_to_device(device)?,
+        targets: Tensor::f_from_slice(&targets)?.f_to_device(device)?,
+        weights: Tensor::f_from_slice(&weights)?.f_view([b, t])?.f_to_device(device)?,
+        mask: Tensor::f_from_slice(&mask)?.f_view([b, t])?.f_to_device(device)?,
+    })
+}
+
+/// Weighted mean cross-entropy over frames, and the share of trained frames whose
+/// argmax is right. `logits` is `[batch, frames, classes]`.
+pub fn frame_loss(logits: &Tensor, batch: &Batch) -> Result<(Tensor, Tensor), tch::TchError> {
+    let size = logits.size();
+    let (b, t) = (size[0], size[1]);
+    let log_probs = logits.f_log_softmax(-1, Kind::Float)?;
+    let index = batch.targets.f_view([b, 1, 1])?.f_expand([b, t, 1], false)?;
+    let picked = log_probs.f_gather(2, &index, false)?.f_squeeze_dim(2)?;
+    let total_weight = batch.weights.f_sum(Kind::Float)?.f_clamp_min(1e-6)?;
+    let loss = picked.f_mul(&batch.weights)?.f_sum(Kind::Float)?.f_neg()?.f_div(&total_weight)?;
+    let correct =
+        logits.f_argmax(-1, false)?.f_eq_tensor(&batch.targets.f_view([b, 1])?)?.f_to_kind(Kind::Float)?;
+    let accuracy = correct
+        .f_mul(&batch.mask)?
+        .f_sum(Kind::Float)?
+        .f_div(&batch.mask.f_sum(Kind::Float)?.f_clamp_min(1.0)?)?;
+    Ok((loss, accuracy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Padding and warm-up frames carry no weight; a short utterance keeps its last frame.
+    #[test]
+    fn weights_cover_trained_frames_only() {
+        let long = FeatureMatrix { frames: 6, dims: 2, data: vec![1.0; 12] };
+        let short = FeatureMatrix { frames: 2, dims: 2, data: vec![2.0; 4] };
+        let items = [
+            BatchItem { features: &long, label: Emotion::Sad, weight: 0.5 },
+            BatchItem { features: &short, label: Emotion::Angry, weight: 2.0 },
+        ];
+        let shape = BatchShape { warmup_frames: 3, ramp_frames: 0, max_frames: 5 };
+        let batch = make_batch(&items, &NormStats::identity(2), shape, None, Device::Cpu).unwrap();
+        assert_eq!(batch.inputs.size(), [2, 5, 2]);
+        let w = Vec::<f32>::try_from(batch.weights.flatten(0, -1)).unwrap();
+        assert_eq!(w, [0.0, 0.0, 0.0, 0.5, 0.5, 0.0, 2.0, 0.0, 0.0, 0.0]);
+        assert_eq!(Vec::<i64>::try_from(batch.targets.shallow_clone()).unwrap(), [2, 3]);
+
+        // Logits that favour each target on every frame: loss below ln 7, accuracy 1.
+        let mut logits = Tensor::zeros([2, 5, 7], (Kind::Float, Device::Cpu));
+        let _ = logits.get(0).narrow(1, 2, 1).fill_(4.0);
+        let _ = logits.get(1).narrow(1, 3, 1).fill_(4.0);
+        let (loss, acc) = frame_loss(&logits, &batch).unwrap();
+        assert!(loss.double_value(&[]) < (7f64).ln() / 10.0);
+        assert_eq!(acc.double_value(&[]), 1.0);
+        logits = logits.zero();
+        let (loss, _) = frame_loss(&logits, &batch).unwrap();
+        assert!((loss.double_value(&[]) - (7f64).ln()).abs() < 1e-5, "uniform logits give ln 7");
+    }
+}

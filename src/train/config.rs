@@ -1,0 +1,216 @@
+//! The training configuration (`train.toml`): data, features, network, schedule,
+//! augmentation, split and label map. Every field has a default; a run folder keeps the
+//! full resolved config as `config.toml`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{AugmentConfig, LabelMap, SplitConfig};
+use crate::features::FeatureConfig;
+use crate::model::{Architecture, Decision, Emotion, Preprocess};
+
+/// Layer sizes (the input size comes from the feature config).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelShape {
+    /// Hidden units of LSTM 1 (paper: 128-256).
+    pub lstm1_units: usize,
+    /// Hidden units of LSTM 2 (paper: 64-128).
+    pub lstm2_units: usize,
+    /// Hidden dense layers (ReLU) before the output layer.
+    pub dense_units: Vec<usize>,
+    /// Dropout after each LSTM and dense layer, 0-1.
+    pub dropout: f64,
+}
+
+impl Default for ModelShape {
+    fn default() -> Self {
+        let a = Architecture::default_for(1);
+        Self {
+            lstm1_units: a.lstm1_units,
+            lstm2_units: a.lstm2_units,
+            dense_units: a.dense_units,
+            dropout: a.dropout,
+        }
+    }
+}
+
+impl ModelShape {
+    /// The full architecture for `input_dims` features.
+    pub fn architecture(&self, input_dims: usize) -> Architecture {
+        Architecture {
+            input_dims,
+            lstm1_units: self.lstm1_units,
+            lstm2_units: self.lstm2_units,
+            dense_units: self.dense_units.clone(),
+            dropout: self.dropout,
+            classes: Emotion::COUNT,
+        }
+    }
+}
+
+/// The optimisation schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Schedule {
+    /// Most epochs to run.
+    pub epochs: usize,
+    /// Utterances per batch.
+    pub batch_size: usize,
+    /// Adam(W) learning rate at epoch 1.
+    pub learning_rate: f64,
+    /// Learning rate multiplier applied after every epoch.
+    pub lr_decay: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Gradient norm clip (0 = off).
+    pub clip_grad_norm: f64,
+    /// Stop after this many epochs without a better validation UA.
+    pub patience: usize,
+    /// Frames at the start of each utterance whose outputs are not trained (the LSTM has
+    /// heard too little); later frames all carry the utterance's label.
+    pub warmup_frames: usize,
+    /// Frames over which a frame's loss weight rises linearly from 0 to 1 after the
+    /// warm-up (0 = full weight at once), so early, uncertain frames count less.
+    pub ramp_frames: usize,
+    /// Training utterances are cut to their first `max_frames` frames (0 = no cut).
+    pub max_frames: usize,
+    /// Weight utterances by inverse class frequency, so every class counts the same (UA).
+    pub class_balance: bool,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            epochs: 40,
+            batch_size: 32,
+            learning_rate: 2e-3,
+            lr_decay: 0.95,
+            weight_decay: 1e-4,
+            clip_grad_norm: 1.0,
+            patience: 8,
+            warmup_frames: 30,
+            ramp_frames: 0,
+            max_frames: 300,
+            class_balance: true,
+        }
+    }
+}
+
+/// Everything `emotrace train` needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// Run name (the run folder is `runs/<time>-<name>`).
+    pub name: String,
+    /// Corpus folders and CSV manifests.
+    pub data: Vec<PathBuf>,
+    /// Seed of weights, dropout, shuffling and augmentation.
+    pub seed: u64,
+    /// libtorch intra-op threads. NOTE: 1 is fastest here: this small LSTM's per-step
+    /// matrices are too small to share, and with a busy second core libtorch's worker
+    /// threads mostly wait (measured 10x slower with 2 threads, see models/EXPERIMENTS.md).
+    pub threads: usize,
+    /// Feature-extraction worker threads.
+    pub feature_threads: usize,
+    /// Feature cache folder; `None` for the user cache folder.
+    pub cache_dir: Option<PathBuf>,
+    /// Use the feature cache at all.
+    pub use_cache: bool,
+    /// Feature settings (saved in the model card).
+    pub features: FeatureConfig,
+    /// Silence trimming before features.
+    pub preprocess: Preprocess,
+    /// Causal per-utterance mean normalisation after the z-score: weight of its prior in
+    /// frames (0 = off). See `data::normalise`.
+    pub running_mean_prior_frames: f32,
+    /// Layer sizes.
+    pub model: ModelShape,
+    /// Optimisation schedule.
+    pub training: Schedule,
+    /// How per-file answers are made from frame outputs.
+    pub decision: Decision,
+    /// Augmentation of training utterances.
+    pub augment: AugmentConfig,
+    /// The fixed speaker split.
+    pub split: SplitConfig,
+    /// Corpus label -> class.
+    pub labels: LabelMap,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            name: "model".into(),
+            data: Vec::new(),
+            seed: 42,
+            threads: 1,
+            feature_threads: 2,
+            cache_dir: None,
+            use_cache: true,
+            features: FeatureConfig::default(),
+            preprocess: Preprocess::default(),
+            running_mean_prior_frames: 0.0,
+            model: ModelShape::default(),
+            training: Schedule::default(),
+            decision: Decision::default(),
+            augment: AugmentConfig::default(),
+            split: SplitConfig::default(),
+            labels: LabelMap::default(),
+        }
+    }
+}
+
+/// A config file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read: check the `--config` path.
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    /// The TOML is malformed or a field has the wrong type: fix that field.
+    #[error("{}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    /// A setting is out of range.
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl TrainConfig {
+    /// Reads a `train.toml`; missing fields take their defaults.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: path.to_owned(), source })?;
+        let config: TrainConfig = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.message().to_owned() })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// The config as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Checks ranges; the error names the field.
+    pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| Err(ConfigError::Invalid { path: path.to_owned(), message });
+        if let Err(e) = self.features.validate() {
+            return invalid(format!("[features] {e}"));
+        }
+        if let Err(e) = self.model.architecture(self.features.frame_dim()).validate() {
+            return invalid(format!("[model] {e}"));
+        }
+        let s = &self.training;
+        if s.epochs == 0 || s.batch_size == 0 {
+            return invalid("[training] epochs and batch_size must be positive".into());
+        }
+        if !(s.learning_rate > 0.0 && s.learning_rate < 1.0 && s.lr_decay > 0.0 && s.lr_decay <= 1.0) {
+            return invalid("[training] learning_rate must be in (0, 1), lr_decay in (0, 1]".into());
+        }
+        if self.threads == 0 || self.feature_threads == 0 {
+            return invalid("threads and feature_threads must be at least 1".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! Training and evaluation: configuration, batches and the per-frame loss, the training
+//! loop with early stopping and checkpoints, metrics, reports and figures, run folders.
+
+pub mod batch;
+pub mod config;
+pub mod dataset;
+pub mod evaluate;
+pub mod metrics;
+pub mod plots;
+pub mod report;
+pub mod run;
+pub mod runs;
+pub mod trainer;
+
+pub use config::TrainConfig;
+pub use evaluate::{Evaluation, evaluate};
+pub use metrics::{Confusion, Metrics};
+pub use run::{TrainOptions, train_fixed, train_folds};
+pub use runs::RunDir;

@@ -1,0 +1,287 @@
+//! The training loop: per-frame loss on padded batches, validation UA every epoch, early
+//! stopping, best and last checkpoints, resumable.
+//!
+//! Determinism: weights and dropout from `tch::manual_seed(seed)`, batch order,
+//! augmentation choices and SpecAugment from `Rng::derive(seed, epoch)`, so an epoch's
+//! data does not depend on how the run got there (a resumed run sees the same batches).
+
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, OptimizerConfig};
+
+use super::batch::{BatchItem, BatchShape, frame_loss, make_batch};
+use super::config::TrainConfig;
+use super::dataset::PreparedData;
+use super::evaluate::evaluate;
+use super::runs::RunDir;
+use crate::data::{NormAccumulator, Part, Rng, SplitSpec};
+use crate::model::{ComputeDevice, EmotionModel, ModelCard};
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss (weighted frame cross-entropy).
+    pub train_loss: f64,
+    /// Share of trained frames right during training (with dropout and augmentation), 0-1.
+    pub train_frame_accuracy: f64,
+    /// Frame cross-entropy on validation.
+    pub val_loss: f64,
+    /// Validation unweighted accuracy (per-file decisions), 0-1.
+    pub val_ua: f64,
+    /// Validation accuracy, 0-1.
+    pub val_accuracy: f64,
+    /// Validation macro-F1, 0-1.
+    pub val_macro_f1: f64,
+    /// Learning rate used in this epoch.
+    pub learning_rate: f64,
+    /// Wall time of the epoch, s.
+    pub seconds: f64,
+}
+
+/// Where training stands, saved after every epoch as `state.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Epoch of the best validation UA so far.
+    pub best_epoch: usize,
+    /// That UA.
+    pub best_val_ua: f64,
+    /// Epochs since it last improved.
+    pub epochs_without_improvement: usize,
+    /// True once training stopped (early or at the last epoch).
+    pub finished: bool,
+    /// Training wall time so far, s.
+    pub seconds: f64,
+}
+
+/// The best model and how training went.
+#[derive(Debug)]
+pub struct Fitted {
+    /// The model with the best validation UA (its card has normalisation etc.).
+    pub model: EmotionModel,
+    /// Final state.
+    pub state: TrainState,
+    /// Every epoch's record.
+    pub history: Vec<EpochRecord>,
+}
+
+/// Why training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A part of the split is empty: add data or change the split.
+    #[error("the {0} part of the split has no utterances ({1})")]
+    EmptyPart(&'static str, String),
+    /// Model building, saving or running failed.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    /// libtorch failed.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    /// Writing the run folder failed.
+    #[error("{0}")]
+    Run(String),
+}
+
+/// Trains on `split` of `data`, checkpointing into `run`. With `resume`, continues from
+/// the run's `last` checkpoint and `state.json` (optimizer moments restart from zero).
+pub fn fit(
+    config: &TrainConfig,
+    data: &PreparedData,
+    split: &SplitSpec,
+    run: &RunDir,
+    device: ComputeDevice,
+    resume: bool,
+    show_progress: bool,
+) -> Result<Fitted, TrainError> {
+    let describe = || split.describe(&data.utterances);
+    let train = data.indices(split, Part::Train);
+    let val = data.indices(split, Part::Val);
+    if train.is_empty() {
+        return Err(TrainError::EmptyPart("train", describe()));
+    }
+    if val.is_empty() {
+        return Err(TrainError::EmptyPart("validation", describe()));
+    }
+    let dims = config.features.frame_dim();
+    let mut acc = NormAccumulator::new(dims);
+    for &i in &train {
+        acc.add(&data.features[i].variants[0].data);
+    }
+    let arch = config.model.architecture(dims);
+    let mut card =
+        ModelCard::new(&config.name, config.features.clone(), config.preprocess.clone(), acc.finish(), arch);
+    card.decision = config.decision;
+    tch::manual_seed(config.seed as i64);
+    let mut model = EmotionModel::build(card.clone(), device)?;
+    let mut best = EmotionModel::build(card, device)?;
+    let mut state = TrainState::default();
+    let mut history = Vec::new();
+    if resume {
+        state = run.read_state().map_err(TrainError::Run)?;
+        history = run.read_metrics().map_err(TrainError::Run)?;
+        model.copy_weights_from(&EmotionModel::load(&run.checkpoint("last"), device)?)?;
+        best.copy_weights_from(&EmotionModel::load(&run.checkpoint("best"), device)?)?;
+    }
+    let schedule = &config.training;
+    // A resumed run may have been given more epochs (or patience) than it stopped with.
+    state.finished = state.epochs_without_improvement >= schedule.patience || state.epoch >= schedule.epochs;
+    let mut lr = schedule.learning_rate * schedule.lr_decay.powi(state.epoch as i32);
+    let mut opt = nn::adamw(0.9, 0.999, schedule.weight_decay).build(model.var_store(), lr)?;
+    let class_weight = class_weights(data, &train);
+    let val_items = data.clean_items(&val);
+    let started = Instant::now() - std::time::Duration::from_secs_f64(state.seconds);
+    while state.epoch < schedule.epochs && !state.finished {
+        let epoch = state.epoch + 1;
+        let epoch_start = Instant::now();
+        opt.set_lr(lr);
+        let (train_loss, train_acc) =
+            run_epoch(config, data, &train, &class_weight, &model, &mut opt, epoch, device, show_progress)?;
+        let eval = evaluate(&model, &val_items, schedule.warmup_frames)?;
+        let record = EpochRecord {
+            epoch,
+            train_loss,
+            train_frame_accuracy: train_acc,
+            val_loss: eval.frame_loss,
+            val_ua: eval.overall.ua,
+            val_accuracy: eval.overall.accuracy,
+            val_macro_f1: eval.overall.macro_f1,
+            learning_rate: lr,
+            seconds: epoch_start.elapsed().as_secs_f64(),
+        };
+        if show_progress {
+            eprintln!(
+                "epoch {epoch:>3}: train loss {:.3} frame acc {:.1}% | val loss {:.3} UA {:.1}% acc {:.1}% F1 {:.1}% | {:.0} s",
+                record.train_loss,
+                100.0 * record.train_frame_accuracy,
+                record.val_loss,
+                100.0 * record.val_ua,
+                100.0 * record.val_accuracy,
+                100.0 * record.val_macro_f1,
+                record.seconds
+            );
+        }
+        run.append_metrics(&record).map_err(TrainError::Run)?;
+        state.epoch = epoch;
+        if record.val_ua > state.best_val_ua || state.best_epoch == 0 {
+            state.best_val_ua = record.val_ua;
+            state.best_epoch = epoch;
+            state.epochs_without_improvement = 0;
+            model.refresh_stream()?;
+            best.copy_weights_from(&model)?;
+            best.save(&run.checkpoint("best"))?;
+        } else {
+            state.epochs_without_improvement += 1;
+        }
+        history.push(record);
+        model.save(&run.checkpoint("last"))?;
+        lr *= schedule.lr_decay;
+        state.finished = state.epochs_without_improvement >= schedule.patience || epoch >= schedule.epochs;
+        state.seconds = started.elapsed().as_secs_f64();
+        run.write_state(&state).map_err(TrainError::Run)?;
+    }
+    best.refresh_stream()?;
+    Ok(Fitted { model: best, state, history })
+}
+
+/// Inverse class frequency over the training utterances, scaled to mean 1 per utterance.
+fn class_weights(data: &PreparedData, train: &[usize]) -> [f32; crate::model::Emotion::COUNT] {
+    let mut counts = [0usize; crate::model::Emotion::COUNT];
+    for &i in train {
+        counts[data.utterances[i].label.index()] += 1;
+    }
+    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
+    let mut w = [0.0f32; crate::model::Emotion::COUNT];
+    for (w, &c) in w.iter_mut().zip(&counts) {
+        if c > 0 {
+            *w = train.len() as f32 / (present as f32 * c as f32);
+        }
+    }
+    w
+}
+
+/// One pass over the training utterances; returns mean loss and frame accuracy.
+#[allow(clippy::too_many_arguments)]
+fn run_epoch(
+    config: &TrainConfig,
+    data: &PreparedData,
+    train: &[usize],
+    class_weight: &[f32; crate::model::Emotion::COUNT],
+    model: &EmotionModel,
+    opt: &mut nn::Optimizer,
+    epoch: usize,
+    device: ComputeDevice,
+    show_progress: bool,
+) -> Result<(f64, f64), TrainError> {
+    let schedule = &config.training;
+    let mut rng = Rng::derive(config.seed, epoch as u64);
+    let batches = bucketed_batches(data, train, schedule.batch_size, &mut rng);
+    let bar = if show_progress { ProgressBar::new(batches.len() as u64) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "epoch {prefix:>3} [{bar:30}] {pos}/{len} batches {elapsed} (eta {eta}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(epoch.to_string());
+    let shape = BatchShape {
+        warmup_frames: schedule.warmup_frames,
+        ramp_frames: schedule.ramp_frames,
+        max_frames: schedule.max_frames,
+    };
+    let norm = &model.card().normalisation;
+    let (mut loss_sum, mut acc_sum) = (0.0, 0.0);
+    for (n, batch_indices) in batches.iter().enumerate() {
+        let items: Vec<BatchItem<'_>> = batch_indices
+            .iter()
+            .map(|&i| {
+                let variants = &data.features[i].variants;
+                let label = data.utterances[i].label;
+                let weight = if schedule.class_balance { class_weight[label.index()] } else { 1.0 };
+                BatchItem { features: &variants[rng.below(variants.len())], label, weight }
+            })
+            .collect();
+        let batch = make_batch(&items, norm, shape, Some((&config.augment, &mut rng)), device.device)?;
+        let logits = model.net().forward_t(&batch.inputs, true);
+        let (loss, accuracy) = frame_loss(&logits, &batch)?;
+        if schedule.clip_grad_norm > 0.0 {
+            opt.backward_step_clip_norm(&loss, schedule.clip_grad_norm);
+        } else {
+            opt.backward_step(&loss);
+        }
+        loss_sum += loss.double_value(&[]);
+        acc_sum += accuracy.double_value(&[]);
+        bar.inc(1);
+        bar.set_message(format!(
+            "loss {:.3} frame acc {:.1}%",
+            loss_sum / (n + 1) as f64,
+            100.0 * acc_sum / (n + 1) as f64
+        ));
+    }
+    bar.finish_and_clear();
+    let n = batches.len().max(1) as f64;
+    Ok((loss_sum / n, acc_sum / n))
+}
+
+/// Shuffled batches of similar-length utterances: shuffle, sort within pools of 16
+/// batches by length, cut into batches, shuffle the batch order.
+fn bucketed_batches(
+    data: &PreparedData,
+    train: &[usize],
+    batch_size: usize,
+    rng: &mut Rng,
+) -> Vec<Vec<usize>> {
+    let mut order = train.to_vec();
+    rng.shuffle(&mut order);
+    let mut batches = Vec::new();
+    for pool in order.chunks_mut(batch_size * 16) {
+        pool.sort_by_key(|&i| data.features[i].variants[0].frames);
+        batches.extend(pool.chunks(batch_size).map(<[usize]>::to_vec));
+    }
+    rng.shuffle(&mut batches);
+    batches
+}

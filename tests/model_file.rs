@@ -1,0 +1,173 @@
+//! Model files: save -> load round-trips exactly; every kind of mismatch is one clear error
+//! naming the file.
+
+// Test helpers may unwrap: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use emotrace::data::NormStats;
+use emotrace::features::FeatureConfig;
+use emotrace::model::card::FORMAT_VERSION;
+use emotrace::model::{Architecture, ComputeDevice, EmotionModel, ModelCard, ModelError, Preprocess};
+
+fn cpu() -> ComputeDevice {
+    ComputeDevice { device: tch::Device::Cpu }
+}
+
+fn small_card(dims: usize) -> ModelCard {
+    let features = FeatureConfig::default();
+    assert_eq!(features.frame_dim(), dims);
+    let arch = Architecture {
+        input_dims: dims,
+        lstm1_units: 8,
+        lstm2_units: 6,
+        dense_units: vec![5],
+        dropout: 0.1,
+        classes: 7,
+    };
+    let norm = NormStats {
+        mean: (0..dims).map(|i| i as f32 * 0.1).collect(),
+        std: vec![2.0; dims],
+        frames: 10,
+        running_prior_frames: 0.0,
+    };
+    ModelCard::new("tiny", features, Preprocess::default(), norm, arch)
+}
+
+/// A saved tiny model with random (seeded) weights; returns its card path.
+fn saved(dir: &Path) -> PathBuf {
+    tch::manual_seed(3);
+    let dims = FeatureConfig::default().frame_dim();
+    let mut model = EmotionModel::build(small_card(dims), cpu()).expect("build");
+    model.save(&dir.join("tiny")).expect("save")
+}
+
+fn features(frames: usize, dims: usize, seed: f32) -> Vec<f32> {
+    (0..frames * dims).map(|i| (i as f32 * 0.37 + seed).sin() * 3.0).collect()
+}
+
+fn load_err(path: &Path) -> String {
+    let err = EmotionModel::load(path, cpu()).expect_err("load must fail");
+    let line = err.to_string();
+    assert!(!line.contains('\n'), "one line: {line}");
+    line
+}
+
+/// Save then load gives the same card and bit-identical outputs; the card holds the
+/// weights' sha256 and this build's format version.
+#[test]
+fn save_load_round_trip_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    tch::manual_seed(11);
+    let dims = FeatureConfig::default().frame_dim();
+    let mut model = EmotionModel::build(small_card(dims), cpu()).unwrap();
+    let card_path = model.save(&dir.path().join("m")).unwrap();
+    assert!(dir.path().join("m.safetensors").is_file());
+    let loaded = EmotionModel::load(&card_path, cpu()).unwrap();
+    assert_eq!(loaded.card(), model.card());
+    assert_eq!(loaded.card().format_version, FORMAT_VERSION);
+    assert_eq!(loaded.card().weights_sha256.len(), 64);
+    let a = features(50, dims, 0.0);
+    let b = features(20, dims, 1.0);
+    let before = model.frame_probabilities(&[&a, &b]).unwrap();
+    let after = loaded.frame_probabilities(&[&a, &b]).unwrap();
+    assert_eq!(before, after, "bit-identical outputs after the round trip");
+    assert_eq!(after[0].len(), 50);
+    assert_eq!(after[1].len(), 20);
+    // The weights path and the stem load the same model.
+    let by_weights = EmotionModel::load(&dir.path().join("m.safetensors"), cpu()).unwrap();
+    assert_eq!(by_weights.frame_probabilities(&[&b]).unwrap()[0], after[1]);
+    let by_stem = EmotionModel::load(&dir.path().join("m"), cpu()).unwrap();
+    assert_eq!(by_stem.card(), loaded.card());
+}
+
+/// Padding in a batch does not change an utterance's outputs (the LSTMs are causal).
+#[test]
+fn batching_does_not_change_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = EmotionModel::load(&saved(dir.path()), cpu()).unwrap();
+    let dims = model.card().architecture.input_dims;
+    let short = features(7, dims, 2.0);
+    let long = features(40, dims, 5.0);
+    let alone = model.frame_probabilities(&[&short]).unwrap();
+    let batched = model.frame_probabilities(&[&long, &short]).unwrap();
+    for (a, b) in alone[0].iter().zip(&batched[1]) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+        }
+    }
+}
+
+fn rewrite_card(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut card);
+    std::fs::write(path, serde_json::to_string_pretty(&card).unwrap()).unwrap();
+}
+
+/// Weights that are not the ones the card names fail the sha256 check.
+#[test]
+fn tampered_weights_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = saved(dir.path());
+    let weights = dir.path().join("tiny.safetensors");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    std::fs::write(&weights, bytes).unwrap();
+    let line = load_err(&card);
+    assert!(line.contains("tiny.safetensors") && line.contains("do not match the model card"), "{line}");
+}
+
+/// A card from a newer emotrace says so, even if its other fields are unknown.
+#[test]
+fn newer_format_is_refused_with_upgrade_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = saved(dir.path());
+    rewrite_card(&card, |c| {
+        c["format_version"] = serde_json::json!(FORMAT_VERSION + 1);
+        c["something_new"] = serde_json::json!({"x": 1});
+        c.as_object_mut().unwrap().remove("architecture");
+    });
+    let line = load_err(&card);
+    assert!(line.contains("tiny.json") && line.contains("newer") && line.contains("upgrade"), "{line}");
+}
+
+/// A card whose feature config gives another frame size than the network takes.
+#[test]
+fn wrong_feature_size_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = saved(dir.path());
+    rewrite_card(&card, |c| c["feature_config"]["families"]["log_mel"] = serde_json::json!(true));
+    let line = load_err(&card);
+    assert!(line.contains("wrong feature size") && line.contains("104"), "{line}");
+}
+
+/// Other labels, a weights file for another architecture, a missing card, and a file
+/// that is not a card are each refused.
+#[test]
+fn other_mismatches_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = saved(dir.path());
+    let original = std::fs::read_to_string(&card).unwrap();
+
+    rewrite_card(&card, |c| c["labels"][1] = serde_json::json!("joy"));
+    assert!(load_err(&card).contains("labels"));
+
+    // Correct hash, wrong shapes: the card says 10 units but the weights have 8.
+    std::fs::write(&card, &original).unwrap();
+    rewrite_card(&card, |c| c["architecture"]["lstm1_units"] = serde_json::json!(10));
+    let line = load_err(&card);
+    assert!(line.contains("do not fit the card's architecture"), "{line}");
+
+    let line = load_err(&dir.path().join("absent.json"));
+    assert!(line.contains("absent.json"), "{line}");
+    std::fs::write(dir.path().join("junk.json"), "{\"hello\": 1}").unwrap();
+    assert!(load_err(&dir.path().join("junk.json")).contains("not a usable emotrace model card"));
+    std::fs::write(dir.path().join("junk.json"), "\u{0}\u{1}garbage").unwrap();
+    assert!(load_err(&dir.path().join("junk.json")).contains("not JSON"));
+    assert!(matches!(
+        EmotionModel::load(&dir.path().join("nothing-here"), cpu()),
+        Err(ModelError::NoCard { .. })
+    ));
+}

@@ -1,0 +1,154 @@
+//! CI training: a tiny model on a handful of shared RAVDESS files for a few epochs. The loss
+//! falls; save -> load -> predict round-trips exactly; a run resumes where it stopped.
+
+// Test helpers may unwrap: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use emotrace::audio::decode::load_mono_16k;
+use emotrace::data::{AugmentConfig, SplitSpec};
+use emotrace::model::timeline::predict_samples;
+use emotrace::model::{ComputeDevice, EmotionModel};
+use emotrace::train::config::{ModelShape, Schedule};
+use emotrace::train::dataset::PreparedData;
+use emotrace::train::trainer::fit;
+use emotrace::train::{RunDir, TrainConfig};
+
+fn shared_ravdess() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ravdess")
+}
+
+/// A RAVDESS-layout folder of symlinks to 16 shared files: actors 01 and 02 (train),
+/// 15 (validation), 17 (test); sad and angry, both intensities, statement 1, take 1.
+fn tiny_corpus(dir: &Path) -> PathBuf {
+    let root = dir.join("ravdess-tiny");
+    for actor in ["01", "02", "15", "17"] {
+        let folder = root.join(format!("Actor_{actor}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        for emotion in ["04", "05"] {
+            for intensity in ["01", "02"] {
+                let name = format!("03-01-{emotion}-{intensity}-01-01-{actor}.flac");
+                std::os::unix::fs::symlink(
+                    shared_ravdess().join(format!("Actor_{actor}")).join(&name),
+                    folder.join(&name),
+                )
+                .unwrap();
+            }
+        }
+    }
+    root
+}
+
+fn tiny_config(data: PathBuf, cache: &Path) -> TrainConfig {
+    TrainConfig {
+        name: "tiny".into(),
+        data: vec![data],
+        seed: 7,
+        cache_dir: Some(cache.to_owned()),
+        model: ModelShape { lstm1_units: 16, lstm2_units: 8, dense_units: vec![], dropout: 0.0 },
+        training: Schedule {
+            epochs: 3,
+            batch_size: 4,
+            learning_rate: 1e-2,
+            lr_decay: 1.0,
+            patience: 100,
+            max_frames: 150,
+            ..Schedule::default()
+        },
+        augment: AugmentConfig { copies: 1, ..AugmentConfig::default() },
+        ..TrainConfig::default()
+    }
+}
+
+/// A few epochs lower the training loss; the best model saved and loaded again gives
+/// bit-identical frame outputs and the same file prediction; resuming continues the epoch
+/// count and the metrics file.
+#[test]
+fn tiny_training_learns_round_trips_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config(tiny_corpus(dir.path()), &dir.path().join("cache"));
+    let split = SplitSpec::Fixed(config.split.clone());
+    let copies = |u: &[emotrace::data::Utterance]| {
+        split.assign(u).iter().map(|p| *p == emotrace::data::Part::Train).collect()
+    };
+    let data = PreparedData::load(&config, &copies, false).unwrap();
+    assert_eq!(data.utterances.len(), 16);
+    assert_eq!(
+        data.features.iter().filter(|f| f.variants.len() == 2).count(),
+        8,
+        "copies for the 8 train files"
+    );
+    let cpu = ComputeDevice { device: tch::Device::Cpu };
+    tch::set_num_threads(1);
+    let run = RunDir::create(&dir.path().join("runs"), "tiny").unwrap();
+    run.write("config.toml", &config.to_toml()).unwrap();
+
+    let fitted = fit(&config, &data, &split, &run, cpu, false, false).unwrap();
+    let losses: Vec<f64> = fitted.history.iter().map(|r| r.train_loss).collect();
+    assert_eq!(losses.len(), 3);
+    assert!(losses[2] < losses[0] * 0.95, "training loss falls: {losses:?}");
+    for file in ["best.json", "best.safetensors", "last.json", "metrics.jsonl", "state.json"] {
+        assert!(run.file(file).is_file(), "{file} written");
+    }
+
+    // save -> load -> predict, exactly.
+    let mut model = fitted.model;
+    let card = model.save(&dir.path().join("saved")).unwrap();
+    let loaded = EmotionModel::load(&card, cpu).unwrap();
+    let test_items: Vec<&[f32]> = data.features.iter().map(|f| f.variants[0].data.as_slice()).collect();
+    assert_eq!(
+        model.frame_probabilities(&test_items).unwrap(),
+        loaded.frame_probabilities(&test_items).unwrap()
+    );
+    let samples = load_mono_16k(&data.utterances[0].path).unwrap();
+    assert_eq!(predict_samples(&model, &samples).unwrap(), predict_samples(&loaded, &samples).unwrap());
+
+    // Resume to 5 epochs: two more, numbered 4 and 5, appended to metrics.jsonl.
+    config.training.epochs = 5;
+    let resumed = fit(&config, &data, &split, &run, cpu, true, false).unwrap();
+    let epochs: Vec<usize> = resumed.history.iter().map(|r| r.epoch).collect();
+    assert_eq!(epochs, [1, 2, 3, 4, 5]);
+    assert_eq!(run.read_metrics().unwrap().len(), 5);
+    assert_eq!(resumed.state.epoch, 5);
+    assert!(resumed.state.finished);
+}
+
+/// The second preparation of the same files reads every matrix from the cache, and the
+/// matrices are the same.
+#[test]
+fn second_preparation_hits_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = tiny_config(tiny_corpus(dir.path()), &dir.path().join("cache"));
+    let none = |u: &[emotrace::data::Utterance]| vec![false; u.len()];
+    let first = PreparedData::load(&config, &none, false).unwrap();
+    assert_eq!((first.cache_hits, first.computed), (0, 16));
+    let second = PreparedData::load(&config, &none, false).unwrap();
+    assert_eq!((second.cache_hits, second.computed), (16, 0));
+    for (a, b) in first.features.iter().zip(&second.features) {
+        assert_eq!(a.variants[0], b.variants[0]);
+    }
+    // Another feature config is another key: nothing is reused.
+    let mut other = config.clone();
+    other.features.n_mfcc = 20;
+    let third = PreparedData::load(&other, &none, false).unwrap();
+    assert_eq!(third.cache_hits, 0);
+}
+
+/// An unreadable audio file is skipped with its name and the reason; the rest load.
+#[test]
+fn unreadable_audio_is_reported_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = tiny_corpus(dir.path());
+    let bad = corpus.join("Actor_01/03-01-03-01-01-01-01.wav");
+    std::fs::write(&bad, "this is not audio").unwrap();
+    let mut config = tiny_config(corpus, &dir.path().join("cache"));
+    config.use_cache = false;
+    let none = |u: &[emotrace::data::Utterance]| vec![false; u.len()];
+    let data = PreparedData::load(&config, &none, false).unwrap();
+    assert_eq!(data.utterances.len(), 16);
+    assert_eq!(data.skipped.len(), 1);
+    assert_eq!(data.skipped[0].path, bad);
+    assert!(data.skipped[0].reason.to_string().starts_with("unreadable audio"), "{}", data.skipped[0].reason);
+    assert!(data.summary().contains("1 skipped (unreadable audio 1)"), "{}", data.summary());
+}

@@ -32,6 +32,7 @@ const CHILD_HOPS_ENV: &str = "EMOTRACE_TEST_ALSA_HOPS";
 const CHILD_OUT_ENV: &str = "EMOTRACE_TEST_ALSA_OUT";
 const CHILD_MODE_ENV: &str = "EMOTRACE_TEST_ALSA_MODE";
 const CHILD_RECONNECT_ENV: &str = "EMOTRACE_TEST_ALSA_RECONNECT";
+const CHILD_MODEL_ENV: &str = "EMOTRACE_TEST_ALSA_MODEL";
 
 /// How the child opens the device, and so how the infile must be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +89,9 @@ fn alsa_child() {
         snapshot_capacity: 100_000,
         ..EngineConfig::default()
     };
-    let engine = start_engine(&Source::DefaultInput, &config, &FeatureConfig::default(), None, "none")
+    let classifier =
+        std::env::var_os(CHILD_MODEL_ENV).map(|card| engine_common::tiny_classifier(Path::new(&card)));
+    let engine = start_engine(&Source::DefaultInput, &config, &FeatureConfig::default(), classifier, "tiny")
         .expect("the ALSA file device opens as the default input");
     if std::env::var_os(CHILD_RECONNECT_ENV).is_some() {
         reconnect_session(engine, hops, &out);
@@ -117,6 +120,8 @@ struct Hop {
     speech: bool,
     level_dbfs: f32,
     mel_db: Vec<f32>,
+    /// Smoothed probabilities in class order; `None` during silence.
+    p: Option<Vec<f32>>,
 }
 
 fn parse(line: &str) -> Hop {
@@ -131,6 +136,10 @@ fn parse(line: &str) -> Hop {
             .iter()
             .map(|x| x.as_f64().expect("mel value") as f32)
             .collect(),
+        // NOTE: f32 values are written in their shortest form, which parses back exactly.
+        p: v["p"].as_object().map(|p| {
+            emotrace::model::Emotion::ALL.iter().map(|e| p[e.name()].as_f64().expect("p") as f32).collect()
+        }),
     }
 }
 
@@ -202,12 +211,14 @@ fn capture_through_alsa(mode: Mode) -> (Value, Vec<Hop>, Vec<Snapshot>) {
     std::fs::write(home.join(".asoundrc"), conf.replace("@INFILE@", &raw.display().to_string()))
         .expect("asoundrc");
     let out = dir.path().join("trace.jsonl");
+    let card = engine_common::tiny_model(dir.path());
     let child = Command::new(std::env::current_exe().expect("test binary"))
         .args(["alsa_child", "--exact", "--ignored", "--test-threads=1"])
         .env("HOME", &home)
         .env(CHILD_HOPS_ENV, HOPS.to_string())
         .env(CHILD_OUT_ENV, &out)
         .env(CHILD_MODE_ENV, mode.name())
+        .env(CHILD_MODEL_ENV, &card)
         .output()
         .expect("child runs");
     let said = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
@@ -216,15 +227,17 @@ fn capture_through_alsa(mode: Mode) -> (Value, Vec<Hop>, Vec<Snapshot>) {
     let mut lines = text.lines();
     let info: Value = serde_json::from_str(lines.next().expect("info line")).expect("info JSON");
     let captured: Vec<Hop> = lines.map(parse).collect();
-    let replay =
-        trace_file(&wav, &FeatureConfig::default(), &EngineConfig::default(), None).expect("replay trace");
+    let classifier = Some(engine_common::tiny_classifier(&card));
+    let replay = trace_file(&wav, &FeatureConfig::default(), &EngineConfig::default(), classifier)
+        .expect("replay trace");
     (info, captured, replay)
 }
 
 /// The device delivers the recording's samples bit for bit, so the captured trace equals
 /// the replay of the same audio from a WAV file exactly: same hops, levels, speech
-/// decisions and mel columns, over every hop but the last 5 (where the replay's
-/// end-of-file handling differs from the device's silence after the file's end).
+/// decisions, mel columns and model probabilities (a small seeded LSTM on both sides;
+/// tolerance 0), over every hop but the last 5 (where the replay's end-of-file handling
+/// differs from the device's silence after the file's end).
 fn assert_capture_equals_replay(captured: &[Hop], replay: &[Snapshot]) {
     let n = replay.len() - 5;
     assert!(captured.len() >= n, "captured {} hops, replay {}", captured.len(), replay.len());
@@ -233,7 +246,9 @@ fn assert_capture_equals_replay(captured: &[Hop], replay: &[Snapshot]) {
         assert_eq!(c.speech, r.speech, "hop {i}: speech decision");
         assert_eq!(c.level_dbfs, r.level_dbfs, "hop {i}: level");
         assert_eq!(c.mel_db, r.mel_db.as_slice(), "hop {i}: mel column");
+        assert_eq!(c.p.as_deref(), r.probabilities.as_ref().map(|p| p.as_slice()), "hop {i}: probabilities");
     }
+    assert!(captured[..n].iter().filter(|c| c.p.is_some()).count() > 100, "the model scored the speech");
     assert!(replay[..n].iter().filter(|s| s.speech).count() > 100, "the clip's speech was heard");
 }
 

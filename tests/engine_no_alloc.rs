@@ -4,7 +4,7 @@
 //! Covered, on the checked thread: the audio callback's work (`CaptureWriter::write` on
 //! i16 stereo blocks at 48 kHz), the worker draining the ring (`RingDrain::process`):
 //! resampling to 16 kHz, streaming features, level meter, voice-activity gate with
-//! utterance resets, model step (when a model is given), smoothing, handing snapshots to
+//! utterance resets, the LSTM model's step and reset (second test), smoothing, handing snapshots to
 //! a bounded channel and the recorder's feed (trace rows and audio), and the listener
 //! receiving them. Not covered: the recorder's own thread (it writes files), and memory
 //! libtorch allocates in C++ inside tensor operations, which does not pass through
@@ -50,10 +50,26 @@ fn device_audio() -> Vec<i16> {
 /// in 10 ms device blocks, with a recording attached.
 #[test]
 fn live_steady_state_does_not_allocate() {
+    run_live(None);
+}
+
+/// The same with the LSTM model stepping on every hop of each utterance (and reset at
+/// each new one): nothing on the Rust heap. (libtorch's own C++ allocations inside its
+/// operations are not seen here; `scripts/bench-allocs` counts those.)
+#[test]
+fn live_steady_state_with_model_does_not_allocate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let card = engine_common::tiny_model(dir.path());
+    run_live(Some(engine_common::tiny_classifier(&card)));
+}
+
+fn run_live(classifier: Option<Box<dyn emotrace::engine::FrameClassifier>>) {
+    let with_model = classifier.is_some();
     let audio = device_audio();
     let features = FeatureConfig::default();
     let config = EngineConfig::default();
-    let mut pipeline = Pipeline::new(&features, &config, 48_000, None).expect("pipeline");
+    emotrace::engine::prepare_worker_thread();
+    let mut pipeline = Pipeline::new(&features, &config, 48_000, classifier).expect("pipeline");
     let (mut writer, mut reader) = capture_ring(48_000, 2);
     let (tx, rx) = crossbeam_channel::bounded(256);
     let mut outputs = Outputs::standalone(tx, reader.epoch);
@@ -65,7 +81,7 @@ fn live_steady_state_does_not_allocate() {
     let mut drain = RingDrain::new();
     let block = 480 * 2; // 10 ms of 48 kHz stereo
 
-    let mut run = |hops: &mut u64, speech: &mut u64, utterances: &mut u64| {
+    let mut run = |hops: &mut u64, speech: &mut u64, utterances: &mut u64, scored: &mut u64| {
         for chunk in audio.chunks(block) {
             writer.write(chunk);
             let available = reader.available();
@@ -74,20 +90,22 @@ fn live_steady_state_does_not_allocate() {
                 *hops += 1;
                 *speech += u64::from(s.speech);
                 *utterances = s.utterance_index;
+                *scored += u64::from(s.probabilities.is_some());
             }
         }
     };
-    let (mut hops, mut speech, mut utterances) = (0, 0, 0);
-    run(&mut hops, &mut speech, &mut utterances); // warm-up: first calls may set things up
+    let (mut hops, mut speech, mut utterances, mut scored) = (0, 0, 0, 0);
+    run(&mut hops, &mut speech, &mut utterances, &mut scored); // warm-up: first calls may set things up
     let warm = (hops, utterances);
     assert_no_alloc(|| {
-        run(&mut hops, &mut speech, &mut utterances);
-        run(&mut hops, &mut speech, &mut utterances);
+        run(&mut hops, &mut speech, &mut utterances, &mut scored);
+        run(&mut hops, &mut speech, &mut utterances, &mut scored);
     });
     let seconds = audio.len() as f64 / 96_000.0;
     assert!(hops - warm.0 >= (2.0 * seconds * 99.0) as u64, "{hops} hops");
     assert!(utterances >= warm.1 + 4, "utterances began inside the checked region: {utterances}");
     assert!(speech > 0);
+    assert_eq!(scored > 0, with_model, "the model scored speech hops");
     assert_eq!(outputs.dropped_snapshots(), 0);
     let summary = recording.finish();
     assert!(summary.hops > 0 && summary.duration_s > 2.0 * seconds, "{summary:?}");

@@ -15,11 +15,13 @@ use anyhow::Context;
 
 use crate::audio::decode::load_mono_16k;
 use crate::audio::resample::StreamResampler;
+use crate::engine::load_model;
 use crate::engine::measure::{cost_split, fast_replay, quantile, realtime_run};
 use crate::engine::recorder::SessionWav;
 use crate::engine::{EngineConfig, FrameClassifier};
 use crate::features::FeatureConfig;
-use crate::model::DeviceChoice;
+use crate::model::lookup::default_model;
+use crate::model::{ComputeDevice, DeviceChoice};
 
 /// Flags of `emotrace bench`.
 #[derive(Debug, clap::Args)]
@@ -161,14 +163,24 @@ pub fn run(out: &mut impl Write, args: &BenchArgs, device: DeviceChoice) -> anyh
 }
 
 fn model_for_bench(args: &BenchArgs, device: DeviceChoice) -> anyhow::Result<ModelForBench> {
-    let _ = device;
-    if let Some(model) = &args.model {
-        anyhow::bail!("cannot load {}: model loading is not wired in yet; use --no-model", model.display());
+    if args.no_model {
+        return Ok((FeatureConfig::default(), Box::new(|| Ok(None)), "none".to_owned()));
     }
-    if !args.no_model {
-        anyhow::bail!("no model given: pass --model MODEL_JSON, or --no-model");
-    }
-    Ok((FeatureConfig::default(), Box::new(|| Ok(None)), "none".to_owned()))
+    let path = match &args.model {
+        Some(path) => path.clone(),
+        None => default_model().context("no default model found; pass --model MODEL_JSON, or --no-model")?,
+    };
+    let compute = ComputeDevice::resolve(device)?;
+    let loaded =
+        load_model(&path, compute).with_context(|| format!("cannot load model {}", path.display()))?;
+    let features = loaded.features.clone();
+    let label = loaded.label.clone();
+    // Each measurement needs its own classifier (a fresh stream state): load once more
+    // per call; loading is checked and cheap next to the runs.
+    let make = move || -> anyhow::Result<Option<Box<dyn FrameClassifier>>> {
+        Ok(Some(load_model(&path, compute)?.classifier))
+    };
+    Ok((features, Box::new(make), label))
 }
 
 /// The clip repeated, each copy followed by a second of silence, to at least `seconds`.

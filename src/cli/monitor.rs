@@ -10,13 +10,15 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::engine::load_model;
 use crate::engine::recorder::json_line;
 use crate::engine::{
     CaptureRequest, Engine, EngineConfig, EngineEvent, InputFormat, Pace, RecordOptions, Source, TraceFormat,
     VadConfig, start_engine,
 };
 use crate::features::FeatureConfig;
-use crate::model::DeviceChoice;
+use crate::model::lookup::default_model;
+use crate::model::{ComputeDevice, DeviceChoice};
 
 /// Flags of `emotrace monitor`.
 #[derive(Debug, clap::Args)]
@@ -147,7 +149,9 @@ impl MonitorArgs {
     fn model_path(&self) -> anyhow::Result<PathBuf> {
         match &self.model {
             Some(path) => Ok(path.clone()),
-            None => bail!("no model given: pass --model MODEL_JSON, or --no-model for level and speech only"),
+            None => default_model().context(
+                "no default model found (see `emotrace doctor`); pass --model MODEL_JSON, or --no-model for level and speech only",
+            ),
         }
     }
 }
@@ -158,23 +162,27 @@ pub fn run(out: &mut impl Write, args: &MonitorArgs, device: DeviceChoice) -> an
         bail!("the monitor window is not part of this build yet; run with --headless");
     }
     let plan = args.plan()?;
-    let _ = device;
-    let engine = start(&plan)?;
+    let engine = start(&plan, device)?;
     headless(out, engine, &plan)
 }
 
 /// Opens the source and the model and starts the engine.
-fn start(plan: &MonitorPlan) -> anyhow::Result<Engine> {
-    let features = FeatureConfig::default();
-    if let Some(model) = &plan.model {
-        bail!("cannot load {}: model loading is not wired in yet; use --no-model", model.display());
-    }
+fn start(plan: &MonitorPlan, device: DeviceChoice) -> anyhow::Result<Engine> {
+    let (features, classifier, label) = match &plan.model {
+        Some(path) => {
+            let compute = ComputeDevice::resolve(device)?;
+            let loaded =
+                load_model(path, compute).with_context(|| format!("cannot load model {}", path.display()))?;
+            (loaded.features, Some(loaded.classifier), loaded.label)
+        }
+        None => (FeatureConfig::default(), None, "none".to_owned()),
+    };
     let what = match &plan.source {
         Source::DefaultInput => "the default input device".to_owned(),
         Source::Input(name) => format!("input device '{name}'"),
         Source::File { path, .. } => path.display().to_string(),
     };
-    start_engine(&plan.source, &plan.engine, &features, None, "none")
+    start_engine(&plan.source, &plan.engine, &features, classifier, &label)
         .with_context(|| format!("cannot start {what}"))
 }
 

@@ -5,10 +5,25 @@
 //! [`EngineStatus`] from atomics. It *sends* commands: pause, resume, record on/off,
 //! markers, stop. No state is shared mutably; the worker owns the pipeline.
 //!
-//! `Engine::start(EngineSetup) -> Result<Engine, EngineError>` opens the source and the
-//! model and spawns the worker; it lands with the pipeline (features + model). A session
-//! then reads `engine.snapshots()` once per frame, shows `engine.status()`, and calls
-//! `start_recording`, `add_marker`, `pause`/`resume` and finally `stop`.
+//! ```no_run
+//! # use emotrace::engine::*;
+//! # use emotrace::model::{ComputeDevice, DeviceChoice};
+//! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let setup = EngineSetup {
+//!     source: Source::DefaultInput,
+//!     model_path: "models/default.json".into(),
+//!     compute: ComputeDevice::resolve(DeviceChoice::Cpu)?,
+//!     config: EngineConfig::default(),
+//! };
+//! let mut engine = Engine::start(setup)?;
+//! engine.start_recording(RecordOptions { dir: "session".into(), trace_format: TraceFormat::Csv })?;
+//! for snapshot in engine.snapshots().iter().take(500) {
+//!     println!("{:.2} s {}", snapshot.time_s, snapshot.label());
+//! }
+//! engine.add_marker("client laughed");
+//! let report = engine.stop();
+//! # Ok(()) }
+//! ```
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -17,7 +17,7 @@ use super::config::{EngineConfig, Pace, Source};
 use super::error::EngineError;
 use super::pipeline::{Pipeline, PipelineSink, StageTimes};
 use super::snapshot::Snapshot;
-use super::worker::{start_engine, start_engine_on_ring};
+use super::worker::{prepare_worker_thread, start_engine, start_engine_on_ring};
 use crate::audio::capture::{CaptureInfo, capture_ring};
 use crate::features::FeatureConfig;
 
@@ -45,7 +45,7 @@ pub struct CostSplit {
 }
 
 /// Pushes `samples` (at `rate_hz`) through a pipeline in `period` sample blocks, with
-/// per-stage timing.
+/// per-stage timing, on the calling thread set up as the worker's.
 pub fn cost_split(
     samples: &[f32],
     rate_hz: u32,
@@ -54,6 +54,7 @@ pub fn cost_split(
     config: &EngineConfig,
     classifier: Option<Box<dyn FrameClassifier>>,
 ) -> Result<CostSplit, EngineError> {
+    prepare_worker_thread();
     let mut pipeline = Pipeline::new(features, config, rate_hz, classifier)?;
     let mut sink = CountSink { hops: 0 };
     // Warm up (first FFTs and model steps), then time a fresh pass.

@@ -1,6 +1,9 @@
 //! The offline trace: a whole file (or signal) through the same [`Pipeline`] the live
 //! engine runs, synchronously, keeping every snapshot. `emotrace predict --timeline` and
 //! the engine's file replay both come down to this, so they cannot disagree.
+//!
+//! These run on the calling thread, which they set up as the worker's (libtorch with one
+//! intra-op thread, see [`prepare_worker_thread`]).
 
 use std::path::Path;
 
@@ -9,6 +12,7 @@ use super::config::EngineConfig;
 use super::error::EngineError;
 use super::pipeline::{CollectSink, Pipeline};
 use super::snapshot::{Probabilities, Snapshot};
+use super::worker::prepare_worker_thread;
 use crate::audio::decode::AudioFileReader;
 use crate::features::FeatureConfig;
 
@@ -22,6 +26,7 @@ pub fn trace_samples(
     classifier: Option<Box<dyn FrameClassifier>>,
     chunk: usize,
 ) -> Result<Vec<Snapshot>, EngineError> {
+    prepare_worker_thread();
     let mut pipeline = Pipeline::new(features, config, sample_rate_hz, classifier)?;
     let mut sink = CollectSink::default();
     for piece in samples.chunks(chunk.max(1)) {
@@ -39,6 +44,7 @@ pub fn trace_file(
     config: &EngineConfig,
     classifier: Option<Box<dyn FrameClassifier>>,
 ) -> Result<Vec<Snapshot>, EngineError> {
+    prepare_worker_thread();
     let mut reader = AudioFileReader::open(path).map_err(|e| EngineError::File(e.to_string()))?;
     let mut pipeline = Pipeline::new(features, config, reader.sample_rate_hz(), classifier)?;
     let mut sink = CollectSink::default();

@@ -34,7 +34,9 @@ impl Smoother {
     /// Takes one input and returns the smoothed vector.
     pub fn update(&mut self, x: &Probabilities) -> Probabilities {
         let y = match &mut self.state {
+            // No smoothing passes the input through exactly (`y + (x - y)` may round).
             None => *x,
+            Some(_) if self.alpha >= 1.0 => *x,
             Some(y) => {
                 for (yi, &xi) in y.iter_mut().zip(x) {
                     *yi += self.alpha * (xi - *yi);
@@ -77,5 +79,7 @@ mod tests {
         let mut s = Smoother::new(0.0, 10.0);
         s.update(&onehot(0));
         assert_eq!(s.update(&onehot(2)), onehot(2));
+        let x = [0.1, 0.2, 0.05, 0.15, 0.3, 0.1, 0.1];
+        assert_eq!(s.update(&x), x, "exactly the input");
     }
 }

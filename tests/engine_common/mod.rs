@@ -54,3 +54,45 @@ pub fn max_probability_diff(a: &[Snapshot], b: &[Snapshot]) -> f32 {
     }
     worst
 }
+
+/// A small randomly initialised model (seeded), saved in `dir`, with normalisation
+/// statistics from the two test clips' features so its inputs are in range and its
+/// outputs move. Returns the card's path. Not a trained model: for checking that the
+/// engine runs a model exactly as the model's own code does.
+pub fn tiny_model(dir: &Path) -> PathBuf {
+    use emotrace::data::NormAccumulator;
+    use emotrace::features::{FeatureConfig, extract};
+    use emotrace::model::{Architecture, ComputeDevice, DeviceChoice, EmotionModel, ModelCard, Preprocess};
+
+    // NOTE: tests run in parallel threads; libtorch's intra-op threads on each of them
+    // oversubscribe the 2-core machine badly, so every test thread uses one, as the
+    // engine's worker does.
+    emotrace::engine::prepare_worker_thread();
+    let features = FeatureConfig::default();
+    let dims = features.frame_dim();
+    let mut acc = NormAccumulator::new(dims);
+    for clip in [speech_clip(), speech_clip_2()] {
+        let samples = emotrace::audio::decode::decode_file(&clip).expect("clip").samples;
+        acc.add(&extract(&features, &samples).expect("features").features);
+    }
+    let arch = Architecture {
+        input_dims: dims,
+        lstm1_units: 48,
+        lstm2_units: 24,
+        dense_units: vec![16],
+        dropout: 0.0,
+        classes: 7,
+    };
+    let card = ModelCard::new("tiny-test", features, Preprocess::default(), acc.finish(), arch);
+    tch::manual_seed(11);
+    let cpu = ComputeDevice::resolve(DeviceChoice::Cpu).expect("cpu");
+    let mut model = EmotionModel::build(card, cpu).expect("model builds");
+    model.save(&dir.join("tiny")).expect("model saves")
+}
+
+/// Loads a model saved by [`tiny_model`] as the engine's classifier.
+pub fn tiny_classifier(card: &Path) -> Box<dyn emotrace::engine::FrameClassifier> {
+    emotrace::engine::prepare_worker_thread();
+    let cpu = emotrace::model::ComputeDevice::resolve(emotrace::model::DeviceChoice::Cpu).expect("cpu");
+    emotrace::engine::load_model(card, cpu).expect("model loads").classifier
+}

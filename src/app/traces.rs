@@ -4,7 +4,7 @@
 //! one point per pixel column of the plot, so the cost does not grow with the session.
 
 use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotBounds, PlotPoints, Text, VLine};
+use egui_plot::{Line, LineStyle, Plot, PlotBounds, PlotPoints, Text, VLine};
 
 use super::colors::emotion_color;
 use super::settings::{Settings, TRACE_WINDOW_RANGE_S};
@@ -50,6 +50,13 @@ impl TracePanel {
                 self.frozen = false;
             }
         });
+        // The legend, outside the plot so it never hides a line.
+        ui.horizontal_wrapped(|ui| {
+            for emotion in Emotion::ALL {
+                legend_chip(ui, emotion_color(emotion), emotion.name());
+            }
+            legend_chip(ui, SPEECH_COLOR, "speech (gaps: silence)");
+        });
     }
 
     /// Draws the plot, `height` points tall.
@@ -66,7 +73,6 @@ impl TracePanel {
         let mut stats = TracePlotStats::default();
         Plot::new("emotion_trace")
             .height(height)
-            .legend(Legend::default().position(egui_plot::Corner::LeftTop).follow_insertion_order(true))
             .x_axis_label("time (s)")
             .y_axis_label("probability")
             .allow_drag([!follow, false])
@@ -131,4 +137,11 @@ impl TracePanel {
             });
         stats
     }
+}
+
+/// A coloured dash and a name.
+fn legend_chip(ui: &mut Ui, color: Color32, name: &str) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 10.0), egui::Sense::hover());
+    ui.painter().line_segment([rect.left_center(), rect.right_center()], egui::Stroke::new(3.0, color));
+    ui.label(name);
 }

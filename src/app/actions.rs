@@ -121,6 +121,7 @@ impl MonitorApp {
             record_into,
             start_at_s,
             compute: self.options.compute,
+            play_audio: self.settings.replay_audio,
         });
     }
 

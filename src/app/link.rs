@@ -5,13 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-use crossbeam_channel::{Receiver, TryRecvError};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
+use super::playback::Playback;
 use super::seek::trimmed_copy;
 use super::state::AppState;
 use crate::engine::{
-    Engine, EngineConfig, EngineEvent, Marker, RecordOptions, RunState, Source, TraceFormat, load_model,
-    new_session_dir, start_engine,
+    Engine, EngineConfig, EngineEvent, Marker, Pace, RecordOptions, RunState, Source, TraceFormat,
+    load_model, new_session_dir, start_engine,
 };
 use crate::features::FeatureConfig;
 use crate::model::{ComputeDevice, DeviceChoice};
@@ -34,6 +35,8 @@ pub struct SessionRequest {
     pub start_at_s: f64,
     /// Where the model runs.
     pub compute: DeviceChoice,
+    /// For a file at 1x: also play it on the audio output.
+    pub play_audio: bool,
 }
 
 /// A session that came up.
@@ -66,6 +69,10 @@ pub struct EngineLink {
     start_at_s: f64,
     /// The source and start offset of the last session started (to restart it).
     pub last_source: Option<(Source, f64)>,
+    /// The file to play once the session is up (1x replays with audio on).
+    play_next: Option<(PathBuf, f64)>,
+    playback: Option<Playback>,
+    playback_notices: Option<(Sender<String>, Receiver<String>)>,
     /// One-line notices for the status bar, oldest first (the last few are kept).
     pub notices: Vec<String>,
     /// Folders of recordings finished this run, newest last.
@@ -78,6 +85,12 @@ impl EngineLink {
         self.stop();
         self.start_at_s = request.start_at_s;
         self.last_source = Some((request.source.clone(), request.start_at_s));
+        self.play_next = match &request.source {
+            Source::File { path, pace: Pace::Realtime } if request.play_audio => {
+                Some((path.clone(), request.start_at_s))
+            }
+            _ => None,
+        };
         let (tx, rx) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new().name("emotrace-ui-start".into()).spawn(move || {
             let _ = tx.send(start_session(request));
@@ -110,6 +123,12 @@ impl EngineLink {
     /// Takes in what arrived since the last frame. Returns `true` if anything did.
     pub fn poll(&mut self, state: &mut AppState) -> bool {
         let mut changed = self.poll_start(state);
+        let said: Vec<String> =
+            self.playback_notices.as_ref().map(|(_, rx)| rx.try_iter().collect()).unwrap_or_default();
+        for text in said {
+            self.notice(text);
+            changed = true;
+        }
         let Some(engine) = &self.engine else { return changed };
         for snapshot in engine.snapshots().try_iter().take(MAX_SNAPSHOTS_PER_FRAME) {
             state.ingest(&snapshot);
@@ -141,6 +160,10 @@ impl EngineLink {
                 self.temp_file = started.temp_file;
                 started.engine.resume();
                 self.engine = Some(started.engine);
+                if let Some((path, at)) = self.play_next.take() {
+                    let (tx, _) = self.playback_notices.get_or_insert_with(|| crossbeam_channel::bounded(8));
+                    self.playback = Playback::start(path, at, tx.clone());
+                }
             }
             Err(reason) => self.notice(reason),
         }
@@ -177,10 +200,19 @@ impl EngineLink {
     /// Pauses or resumes the session.
     pub fn toggle_pause(&self) {
         if let Some(engine) = &self.engine {
-            match engine.status().state {
-                RunState::Running => engine.pause(),
-                RunState::Paused => engine.resume(),
-                _ => {}
+            let pause = match engine.status().state {
+                RunState::Running => {
+                    engine.pause();
+                    true
+                }
+                RunState::Paused => {
+                    engine.resume();
+                    false
+                }
+                _ => return,
+            };
+            if let Some(playback) = &self.playback {
+                playback.set_paused(pause);
             }
         }
     }
@@ -218,6 +250,8 @@ impl EngineLink {
     /// Ends the session (and its recording).
     pub fn stop(&mut self) {
         self.pending = None;
+        self.playback = None;
+        self.play_next = None;
         self.stop_recording();
         if let Some(engine) = self.engine.take() {
             let report = engine.stop();

@@ -20,6 +20,7 @@ pub mod input;
 pub mod link;
 pub mod model_panel;
 mod monitor;
+pub mod playback;
 pub mod replay;
 pub mod seek;
 pub mod session;

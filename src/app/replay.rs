@@ -81,6 +81,11 @@ impl ReplayPanel {
         ui.horizontal(|ui| {
             ui.radio_value(&mut settings.replay_fast, false, "1x");
             ui.radio_value(&mut settings.replay_fast, true, "as fast as possible");
+            ui.add_enabled(
+                !settings.replay_fast,
+                egui::Checkbox::new(&mut settings.replay_audio, "play audio"),
+            )
+            .on_hover_text("Play 1x replays on the default output device (silent without one)");
         });
         ui.horizontal(|ui| {
             let has_path = !self.path_text.trim().is_empty();

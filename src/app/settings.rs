@@ -49,6 +49,8 @@ pub struct Settings {
     pub last_replay: Option<PathBuf>,
     /// Replay as fast as possible instead of at 1x.
     pub replay_fast: bool,
+    /// Play 1x replays on the audio output (when there is one).
+    pub replay_audio: bool,
 }
 
 impl Default for Settings {
@@ -63,6 +65,7 @@ impl Default for Settings {
             theme: ThemeChoice::default(),
             last_replay: None,
             replay_fast: false,
+            replay_audio: true,
         }
     }
 }

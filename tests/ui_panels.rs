@@ -1,0 +1,98 @@
+//! Panels fed directly: the spectrogram texture receives only the new columns each frame
+//! (never rebuilt), the trace view freezes and follows, and the model panel loads a card.
+
+#[path = "engine_common/mod.rs"]
+mod engine_common;
+mod ui_common;
+
+use egui_kittest::kittest::Queryable;
+use emotrace::app::Action;
+use emotrace::engine::{MelColumn, Snapshot};
+use ui_common::{harness, options};
+
+fn snapshot(i: u64) -> Snapshot {
+    Snapshot {
+        hop_index: i,
+        time_s: i as f64 * 0.01,
+        mel_db: MelColumn::from_slice(&[-40.0 + (i % 7) as f32; 40]),
+        level_dbfs: -30.0,
+        speech: true,
+        utterance_s: 0.0,
+        utterance_index: 0,
+        probabilities: Some([0.1, 0.4, 0.1, 0.1, 0.1, 0.1, 0.1]),
+        raw_probabilities: None,
+        dropped_samples: 0,
+        latency_ms: 5.0,
+    }
+}
+
+/// After the first full upload, a frame with three new hops writes exactly three columns
+/// as one partial texture update at the ring slot they occupy.
+#[test]
+fn spectrogram_texture_gets_only_new_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    for i in 0..1_500 {
+        h.state_mut().state.ingest(&snapshot(i));
+    }
+    h.run_steps(2);
+    let width = h.state().state.spectrogram.width() as u64;
+    let before = h.state().spectrogram.columns_uploaded;
+    assert_eq!(before, width, "the first upload writes the whole ring once");
+    for i in 1_500..1_503 {
+        h.state_mut().state.ingest(&snapshot(i));
+    }
+    h.step();
+    assert_eq!(h.state().spectrogram.columns_uploaded, before + 3);
+    let partial: Vec<_> = h
+        .output()
+        .textures_delta
+        .set
+        .iter()
+        .filter(|(_, delta)| delta.pos.is_some())
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(partial.len(), 1, "one partial update");
+    assert_eq!(partial[0].pos, Some([(1_500 % width) as usize, 0]));
+    assert_eq!(partial[0].image.size(), [3, 40]);
+    h.step();
+    assert_eq!(h.state().spectrogram.columns_uploaded, before + 3, "nothing new, nothing written");
+}
+
+/// Freeze view stops following; Follow (or a new session) goes back to live.
+#[test]
+fn trace_view_freezes_and_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    for i in 0..3_000 {
+        h.state_mut().state.ingest(&snapshot(i));
+    }
+    h.run_steps(2);
+    assert!(h.state().trace_stats.points > 0);
+    h.get_by_label("Freeze view").click();
+    h.run_steps(1);
+    assert!(h.state().traces.frozen);
+    h.get_by_label("Follow").click();
+    h.run_steps(1);
+    assert!(!h.state().traces.frozen);
+}
+
+/// Loading a model card from a typed path shows its name and labels; No model goes back.
+#[test]
+fn model_panel_loads_a_card_and_unloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = engine_common::tiny_model(dir.path());
+    let mut h = harness(options(dir.path()));
+    h.run_steps(1);
+    h.get_by_label("no model: spectrogram, level and speech only");
+    h.state_mut().model.path_text = card.display().to_string();
+    h.run_steps(1);
+    h.get_by_label("Load").click();
+    h.run_steps(2);
+    assert_eq!(h.state().model.path.as_deref(), Some(card.as_path()));
+    assert_eq!(h.query_all_by_label("model: tiny-test").count(), 2, "status bar and model panel");
+    h.get_by_label("labels: neutral, happy, sad, angry, fearful, disgust, surprised");
+    h.state_mut().apply(Action::LoadModel(None));
+    h.run_steps(1);
+    assert!(h.state().model.path.is_none());
+}

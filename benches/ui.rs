@@ -75,6 +75,25 @@ fn frame_benchmarks(c: &mut Criterion) {
         hop += 1;
     }
     let mut frame = 0u64;
+    // One frame first, to say what a frame draws.
+    let output = ctx.run(raw_input(frame), |ctx| app.ui(ctx));
+    let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+    let vertices: usize = primitives
+        .iter()
+        .map(|p| match &p.primitive {
+            egui::epaint::Primitive::Mesh(mesh) => mesh.vertices.len(),
+            egui::epaint::Primitive::Callback(_) => 0,
+        })
+        .sum();
+    println!(
+        "one frame with {} hops loaded, {:.0} s window: {} trace points in {} segments, {} meshes, {} vertices",
+        app.state.trace.len(),
+        app.settings.trace_window_s,
+        app.trace_stats.points,
+        app.trace_stats.segments,
+        primitives.len(),
+        vertices
+    );
     let mut group = c.benchmark_group("ui_frame_10min_trace");
     for window_s in [30.0, 120.0] {
         app.settings.trace_window_s = window_s;

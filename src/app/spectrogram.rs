@@ -137,7 +137,8 @@ impl SpectrogramPanel {
         let now = state.readouts.time_s;
         let span = state.spectrogram_s();
         let step = if span > 15.0 { 5.0 } else { 2.0 };
-        let mut t = ((now - span) / step).ceil() * step;
+        // No labels before the session began (that part of the ring is still empty).
+        let mut t = ((now - span).max(0.0) / step).ceil() * step;
         while t <= now {
             let x = plot.right() - ((now - t) / span) as f32 * plot.width();
             painter.line_segment([pos2(x, plot.bottom()), pos2(x, plot.bottom() + 4.0)], axis);

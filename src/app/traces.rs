@@ -84,16 +84,20 @@ impl TracePanel {
             .show_x(false)
             .show_y(false)
             .show(ui, |plot_ui| {
-                if follow {
+                // NOTE: bounds set here take effect after this closure (plot_bounds() still
+                // says last frame's), so when following, decimate to the bounds computed here.
+                let (t0, t1) = if follow {
                     // A young session fills the window from its start; then it scrolls.
                     let x0 = (now - span).max(state.trace.first_time_s().min(0.0));
                     plot_ui.set_plot_bounds(PlotBounds::from_min_max([x0, -0.08], [x0 + span, 1.05]));
+                    (x0, x0 + span)
                 } else {
                     plot_ui.set_plot_bounds_y(-0.08..=1.05);
-                }
-                let bounds = plot_ui.plot_bounds();
+                    let b = plot_ui.plot_bounds();
+                    (b.min()[0], b.max()[0])
+                };
                 let pixels = plot_ui.response().rect.width().max(1.0) as usize;
-                let decimated = state.trace.decimate(bounds.min()[0], bounds.max()[0], pixels);
+                let decimated = state.trace.decimate(t0, t1, pixels);
                 stats.points = decimated.point_count() * Emotion::COUNT;
                 stats.segments = decimated.segments.len();
                 for segment in &decimated.segments {
@@ -114,7 +118,7 @@ impl TracePanel {
                     plot_ui.line(Line::new("speech", bar).color(SPEECH_COLOR).width(5.0));
                 }
                 for marker in &state.markers {
-                    if marker.time_s < bounds.min()[0] || marker.time_s > bounds.max()[0] {
+                    if marker.time_s < t0 || marker.time_s > t1 {
                         continue;
                     }
                     let color = plot_ui.ctx().style().visuals.strong_text_color();

@@ -128,9 +128,11 @@ fn overruns_are_counted_and_not_fatal() {
     let info =
         CaptureInfo { device: "simulated".into(), sample_rate_hz: 16_000, channels: 1, format: "f32".into() };
     let config = EngineConfig { snapshot_capacity: 10_000, ..EngineConfig::default() };
+    // 4 s into a 0.5 s ring before the worker starts, so exactly the overflow is dropped
+    // (a running worker would drain part of the ring mid-write).
+    writer.write(&samples);
     let engine =
         start_engine_on_ring(reader, info, &config, &FeatureConfig::default(), None, "none").expect("start");
-    writer.write(&samples); // 4 s into a 0.5 s ring: most of it is dropped
     let dropped = samples.len() as u64 - 8_000;
     let t = Instant::now();
     while engine.status().hops < 45 {

@@ -131,11 +131,11 @@ fn csv_field(s: &str) -> String {
 }
 
 fn write_table(out: &mut impl Write, results: &[FileResult]) -> std::io::Result<()> {
-    let header: String = Emotion::ALL.iter().map(|e| format!("{:>9}", e.name())).collect();
+    let header: String = Emotion::ALL.iter().map(|e| format!("{:>10}", e.name())).collect();
     writeln!(out, "{:<10} {:>6} {header}  file", "emotion", "prob")?;
     for r in results {
         let p = &r.prediction;
-        let cells: String = p.probabilities.iter().map(|x| format!("{:>8.1}%", 100.0 * x)).collect();
+        let cells: String = p.probabilities.iter().map(|x| format!("{:>9.1}%", 100.0 * x)).collect();
         writeln!(
             out,
             "{:<10} {:>5.1}% {cells}  {}",
@@ -146,7 +146,7 @@ fn write_table(out: &mut impl Write, results: &[FileResult]) -> std::io::Result<
         if let Some(points) = &r.timeline {
             for point in points {
                 let cells: String =
-                    point.probabilities.iter().map(|x| format!("{:>8.1}%", 100.0 * x)).collect();
+                    point.probabilities.iter().map(|x| format!("{:>9.1}%", 100.0 * x)).collect();
                 let top = Emotion::from_index(crate::train::metrics::argmax(&point.probabilities))
                     .unwrap_or(Emotion::Neutral);
                 writeln!(out, "  {:>6.2} s {:<9} {cells}", point.time_s, top.name())?;

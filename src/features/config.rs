@@ -267,8 +267,15 @@ impl FeatureConfig {
         if self.n_chroma == 0 || self.n_chroma > 120 {
             return bad("n_chroma", format!("{} must be in 1..=120", self.n_chroma));
         }
-        let top_band_hz = self.contrast_fmin_hz * 2f32.powi(self.contrast_n_bands as i32 - 1);
-        if self.contrast_n_bands == 0 || self.contrast_fmin_hz <= 0.0 || top_band_hz >= nyquist_hz {
+        // NOTE: the band count is bounded before it reaches `powi`: a huge count used to
+        // wrap to a negative exponent there and pass (found by tests/fuzz_features.rs).
+        let n_bands = i32::try_from(self.contrast_n_bands).unwrap_or(i32::MAX).min(64);
+        let top_band_hz = self.contrast_fmin_hz * 2f32.powi(n_bands - 1);
+        if self.contrast_n_bands == 0
+            || self.contrast_n_bands > 32
+            || self.contrast_fmin_hz <= 0.0
+            || top_band_hz >= nyquist_hz
+        {
             return bad(
                 "contrast_n_bands",
                 format!(

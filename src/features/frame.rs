@@ -12,6 +12,18 @@ use super::pitch::{N_PITCH, PitchTracker};
 use super::spectral::{self, AMIN, ContrastBand};
 use super::{FeatureConfig, FeatureError};
 
+/// Largest sample magnitude analysed; larger (finite) samples are clipped to it.
+///
+/// Audio is nominally in -1..1 (float files may overshoot a little). Without a bound, a
+/// sample near `f32::MAX` overflows the power spectrum to infinity and the features to
+/// NaN; at this bound every intermediate value stays far inside `f32`'s range.
+pub const MAX_SAMPLE_ABS: f32 = 1_000.0;
+
+/// A finite sample clipped to +-[`MAX_SAMPLE_ABS`].
+pub(crate) fn clip_sample(sample: f32) -> f32 {
+    sample.clamp(-MAX_SAMPLE_ABS, MAX_SAMPLE_ABS)
+}
+
 /// Where each family sits in a model-input frame:
 /// `[log-mel][mfcc][deltas][chroma][spectral][pitch]`,
 /// each present only if its family is switched on.

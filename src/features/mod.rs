@@ -32,7 +32,7 @@ mod stream;
 pub use batch::{BatchExtractor, FeatureFrames, extract};
 pub use config::{FEATURE_CONFIG_VERSION, FeatureConfig, FeatureFamilies};
 pub use error::FeatureError;
-pub use frame::FrameLayout;
+pub use frame::{FrameLayout, MAX_SAMPLE_ABS};
 pub use stream::{FrameView, StreamingExtractor};
 
 impl FeatureConfig {

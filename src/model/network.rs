@@ -34,6 +34,14 @@ pub struct Architecture {
     pub mean_pooling: bool,
 }
 
+/// Most units (or input values) any one layer may have. A card stating more is corrupt:
+/// building it would try to allocate gigabytes before the weights could be checked.
+pub const MAX_LAYER_UNITS: usize = 8_192;
+/// Most hidden dense layers.
+pub const MAX_DENSE_LAYERS: usize = 16;
+/// Most trainable parameters (400 MB of f32).
+pub const MAX_PARAMETERS: usize = 100_000_000;
+
 impl Architecture {
     /// The paper's shape at its smaller end, for `input_dims` features.
     pub fn default_for(input_dims: usize) -> Self {
@@ -55,6 +63,24 @@ impl Architecture {
         }
         if self.dense_units.contains(&0) {
             return Err("dense_units must be positive".into());
+        }
+        let widest = [self.input_dims, self.lstm1_units, self.lstm2_units]
+            .into_iter()
+            .chain(self.dense_units.iter().copied())
+            .max()
+            .unwrap_or(0);
+        if widest > MAX_LAYER_UNITS || self.dense_units.len() > MAX_DENSE_LAYERS {
+            return Err(format!(
+                "a layer of {widest} units or {} dense layers is beyond this build's limits \
+                 ({MAX_LAYER_UNITS} units, {MAX_DENSE_LAYERS} dense layers)",
+                self.dense_units.len()
+            ));
+        }
+        if self.parameter_count() > MAX_PARAMETERS {
+            return Err(format!(
+                "{} parameters is beyond this build's limit of {MAX_PARAMETERS}",
+                self.parameter_count()
+            ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout {} must be in [0, 1)", self.dropout));

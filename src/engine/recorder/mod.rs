@@ -7,6 +7,7 @@
 //! killed process leaves files complete up to the last flush; `summary.json` says
 //! `"complete": false` until the recording ends cleanly.
 
+mod repair;
 mod summary;
 mod trace;
 mod wav;
@@ -22,6 +23,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 
+pub use repair::{RepairReport, is_locked, is_unfinished, repair_session, repair_wav};
 pub use summary::{Interruption, SessionSummary, SummaryBuilder};
 pub use trace::{Marker, TraceFormat, TraceWriter, csv_header, json_line};
 pub use wav::{SessionWav, to_i16};
@@ -62,6 +64,24 @@ pub enum RecorderError {
     /// The folder already holds a recording: choose a new folder.
     #[error("{0} already holds a recording; choose another folder")]
     Exists(PathBuf),
+    /// Another running session is recording into the folder: choose a new folder.
+    #[error("{0} is being recorded by another running session; choose another folder")]
+    Busy(PathBuf),
+    /// The folder holds a session that ended abruptly (killed, power lost); it has just
+    /// been repaired and is kept as it is. Choose a new folder.
+    #[error(
+        "{} holds an unfinished session (it ended abruptly); repaired it: {:.1} s of audio{}{}; choose another folder",
+        dir.display(),
+        report.audio_s,
+        if report.wav_header_fixed { ", WAV header fixed" } else { "" },
+        if report.trace_bytes_cut > 0 { ", partial trace row removed" } else { "" }
+    )]
+    Repaired {
+        /// The session folder.
+        dir: PathBuf,
+        /// What the repair did.
+        report: RepairReport,
+    },
     /// The recorder thread could not be started.
     #[error("cannot start the recorder thread: {0}")]
     Thread(std::io::Error),
@@ -211,6 +231,9 @@ fn blank_summary(source: &str, model: &str, format: TraceFormat) -> SessionSumma
         started_unix_s: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         start_session_s: 0.0,
         duration_s: 0.0,
+        kept_s: 0.0,
+        write_error: None,
+        repaired: false,
         hops: 0,
         speech_s: 0.0,
         utterances: 0,
@@ -244,13 +267,16 @@ pub fn start_recording(
     let trace_path = dir.join(options.trace_format.file_name());
     let wav_path = dir.join("audio.wav");
     let summary_path = dir.join("summary.json");
-    for path in [&trace_path, &wav_path, &summary_path] {
-        if path.exists() {
-            return Err(RecorderError::Exists(dir));
-        }
+    if [&trace_path, &wav_path, &summary_path].iter().any(|p| p.exists()) {
+        return Err(existing_session(&dir, &wav_path));
     }
     let trace = TraceWriter::create(&trace_path, options.trace_format).map_err(io_err(&trace_path))?;
     let wav = SessionWav::create(&wav_path, RECORD_RATE_HZ).map_err(io_err(&wav_path))?;
+    // The lock lasts while the recorder thread holds the WAV open (and dies with the
+    // process), so a second session, here or in another process, is refused.
+    if !repair::lock(wav.file()).map_err(io_err(&wav_path))? {
+        return Err(RecorderError::Busy(dir));
+    }
     let summary = blank_summary(source, model, options.trace_format);
     summary.save(&summary_path).map_err(io_err(&summary_path))?;
 
@@ -272,6 +298,8 @@ pub fn start_recording(
         dropped_audio: Arc::clone(&dropped_audio),
         events,
         failed: false,
+        write_error: None,
+        received_samples: 0,
     };
     let thread = std::thread::Builder::new()
         .name("emotrace-recorder".to_owned())
@@ -279,6 +307,20 @@ pub fn start_recording(
         .map_err(RecorderError::Thread)?;
     let feed = RecorderFeed { items: items_tx.clone(), audio: audio_prod, dropped_rows, dropped_audio };
     Ok((Recording { thread: Some(thread), items: items_tx, dir }, feed))
+}
+
+/// The error for a folder that already holds session files: busy (another session
+/// writes it), repaired (a session there ended abruptly), or simply taken.
+fn existing_session(dir: &Path, wav_path: &Path) -> RecorderError {
+    if is_locked(wav_path) {
+        return RecorderError::Busy(dir.to_owned());
+    }
+    if is_unfinished(dir)
+        && let Ok(report) = repair_session(dir)
+    {
+        return RecorderError::Repaired { dir: dir.to_owned(), report };
+    }
+    RecorderError::Exists(dir.to_owned())
 }
 
 /// The recorder thread's state.
@@ -296,6 +338,10 @@ struct RecorderThread {
     dropped_audio: Arc<AtomicU64>,
     events: Sender<EngineEvent>,
     failed: bool,
+    /// The first write error, once writing has failed.
+    write_error: Option<String>,
+    /// Samples handed to the recorder, written or not: the recording's length.
+    received_samples: u64,
 }
 
 impl RecorderThread {
@@ -368,6 +414,7 @@ impl RecorderThread {
             if n == 0 {
                 break;
             }
+            self.received_samples += n as u64;
             if !self.failed {
                 let result = self.wav.write(&self.audio_buf[..n]);
                 self.check(result);
@@ -389,7 +436,11 @@ impl RecorderThread {
             && !self.failed
         {
             self.failed = true;
-            let reason = format!("recording stopped, files kept up to the last flush: {err}");
+            self.write_error = Some(err.to_string());
+            let reason = format!(
+                "recording stopped at {:.1} s, files kept up to the last flush (the session goes on): {err}",
+                self.wav.kept_s()
+            );
             let _ = self.events.try_send(EngineEvent::RecorderFailed { reason });
         }
     }
@@ -398,7 +449,9 @@ impl RecorderThread {
         self.drain_items();
         self.drain_audio();
         self.builder.fill(&mut self.summary);
-        self.summary.duration_s = self.wav.duration_s();
+        // NOTE: the length counts audio received after a write error too: the summary
+        // describes the session; `kept_s` says how much of it the files hold.
+        self.summary.duration_s = self.received_samples as f64 / f64::from(RECORD_RATE_HZ);
         self.summary.dropped_trace_rows = self.dropped_rows.load(Ordering::Relaxed);
         self.summary.dropped_audio_samples = self.dropped_audio.load(Ordering::Relaxed);
         if !self.failed {
@@ -407,8 +460,11 @@ impl RecorderThread {
             let result = trace.and(wav);
             self.check(result);
         }
+        self.summary.kept_s = self.wav.kept_s();
+        self.summary.write_error.clone_from(&self.write_error);
         self.summary.complete = !self.failed;
-        let saved = self.summary.save(&self.summary_path);
+        let saved =
+            self.summary.save(&self.summary_path).or_else(|_| self.summary.save_in_place(&self.summary_path));
         self.check(saved);
         let summary = Box::new(self.summary.clone());
         let _ = self.events.try_send(EngineEvent::RecordingStopped { summary });

@@ -127,10 +127,14 @@ fn overruns_are_counted_and_not_fatal() {
     let (mut writer, reader) = capture_ring(8_000, 1);
     let info =
         CaptureInfo { device: "simulated".into(), sample_rate_hz: 16_000, channels: 1, format: "f32".into() };
-    let config = EngineConfig { snapshot_capacity: 10_000, ..EngineConfig::default() };
+    // NOTE: started paused, the worker holds the ring untouched while the test overfills
+    // it, so exactly what does not fit is dropped (a running worker could pop some of it
+    // mid-write, and the count would depend on thread timing).
+    let config = EngineConfig { snapshot_capacity: 10_000, start_paused: true, ..EngineConfig::default() };
     let engine =
         start_engine_on_ring(reader, info, &config, &FeatureConfig::default(), None, "none").expect("start");
-    writer.write(&samples); // 4 s into a 0.5 s ring: most of it is dropped
+    writer.write(&samples); // ~4 s into a 0.5 s ring: most of it is dropped
+    engine.resume();
     let dropped = samples.len() as u64 - 8_000;
     let t = Instant::now();
     while engine.status().hops < 45 {

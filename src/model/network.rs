@@ -64,6 +64,11 @@ impl Architecture {
         if self.dense_units.contains(&0) {
             return Err("dense_units must be positive".into());
         }
+        // NOTE: before any size arithmetic: a huge class count used to overflow
+        // `parameter_count` (found by tests/fuzz_model_file.rs).
+        if self.classes != Emotion::COUNT {
+            return Err(format!("classes is {}, emotrace has {}", self.classes, Emotion::COUNT));
+        }
         let widest = [self.input_dims, self.lstm1_units, self.lstm2_units]
             .into_iter()
             .chain(self.dense_units.iter().copied())
@@ -85,9 +90,6 @@ impl Architecture {
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout {} must be in [0, 1)", self.dropout));
         }
-        if self.classes != Emotion::COUNT {
-            return Err(format!("classes is {}, emotrace has {}", self.classes, Emotion::COUNT));
-        }
         Ok(())
     }
 
@@ -96,13 +98,19 @@ impl Architecture {
         if self.mean_pooling { 2 * self.lstm2_units } else { self.lstm2_units }
     }
 
-    /// Number of trainable parameters.
+    /// Number of trainable parameters (saturating at `usize::MAX` for absurd sizes).
     pub fn parameter_count(&self) -> usize {
-        let lstm = |input: usize, hidden: usize| 4 * hidden * (input + hidden) + 8 * hidden;
-        let mut total = lstm(self.input_dims, self.lstm1_units) + lstm(self.lstm1_units, self.lstm2_units);
+        let lstm = |input: usize, hidden: usize| {
+            hidden
+                .saturating_mul(input.saturating_add(hidden))
+                .saturating_mul(4)
+                .saturating_add(hidden.saturating_mul(8))
+        };
+        let mut total =
+            lstm(self.input_dims, self.lstm1_units).saturating_add(lstm(self.lstm1_units, self.lstm2_units));
         let mut width = self.dense_input_units();
         for &units in self.dense_units.iter().chain(std::iter::once(&self.classes)) {
-            total += width * units + units;
+            total = total.saturating_add(width.saturating_mul(units).saturating_add(units));
             width = units;
         }
         total

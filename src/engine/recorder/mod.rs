@@ -9,6 +9,7 @@
 
 mod repair;
 mod summary;
+mod thread;
 mod trace;
 mod wav;
 
@@ -17,11 +18,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use ringbuf::traits::{Consumer, Observer, Producer, Split};
-use ringbuf::{HeapCons, HeapProd, HeapRb};
+use crossbeam_channel::Sender;
+use ringbuf::traits::{Observer, Producer, Split};
+use ringbuf::{HeapProd, HeapRb};
 
 pub use repair::{RepairReport, is_locked, is_unfinished, repair_session, repair_wav};
 pub use summary::{Interruption, SessionSummary, SummaryBuilder};
@@ -30,6 +31,7 @@ pub use wav::{SessionWav, to_i16};
 
 use super::events::EngineEvent;
 use super::snapshot::Snapshot;
+use thread::RecorderThread;
 
 /// How often the trace and the WAV header reach the file.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(500);
@@ -321,155 +323,6 @@ fn existing_session(dir: &Path, wav_path: &Path) -> RecorderError {
         return RecorderError::Repaired { dir: dir.to_owned(), report };
     }
     RecorderError::Exists(dir.to_owned())
-}
-
-/// The recorder thread's state.
-struct RecorderThread {
-    items: Receiver<RecordItem>,
-    audio: HeapCons<f32>,
-    audio_buf: Vec<f32>,
-    trace: TraceWriter,
-    wav: SessionWav,
-    summary: SessionSummary,
-    summary_path: PathBuf,
-    builder: SummaryBuilder,
-    begin_s: Option<f64>,
-    dropped_rows: Arc<AtomicU64>,
-    dropped_audio: Arc<AtomicU64>,
-    events: Sender<EngineEvent>,
-    failed: bool,
-    /// The first write error, once writing has failed.
-    write_error: Option<String>,
-    /// Samples handed to the recorder, written or not: the recording's length.
-    received_samples: u64,
-}
-
-impl RecorderThread {
-    fn run(mut self) -> SessionSummary {
-        let mut last_flush = Instant::now();
-        loop {
-            let ended = match self.items.recv_timeout(FLUSH_INTERVAL / 4) {
-                Ok(item) => self.handle(item) || self.drain_items(),
-                Err(RecvTimeoutError::Timeout) => false,
-                Err(RecvTimeoutError::Disconnected) => true,
-            };
-            self.drain_audio();
-            if ended {
-                break;
-            }
-            if last_flush.elapsed() >= FLUSH_INTERVAL {
-                self.flush();
-                last_flush = Instant::now();
-            }
-        }
-        self.finish()
-    }
-
-    /// Handles queued items without waiting; true once `End` arrives.
-    fn drain_items(&mut self) -> bool {
-        while let Ok(item) = self.items.try_recv() {
-            if self.handle(item) {
-                return true;
-            }
-        }
-        false
-    }
-
-    /// Handles one item; true for `End`.
-    fn handle(&mut self, item: RecordItem) -> bool {
-        match item {
-            RecordItem::Begin { session_s } => {
-                self.begin_s = Some(session_s);
-                self.summary.start_session_s = session_s;
-            }
-            RecordItem::Snapshot(snapshot) => {
-                let Some(begin_s) = self.begin_s else { return false };
-                // Frames centred before the first recorded sample belong to the time
-                // before recording started.
-                if snapshot.time_s + 1e-9 < begin_s {
-                    return false;
-                }
-                self.builder.add(&snapshot);
-                let result = self.trace.snapshot(&snapshot, snapshot.time_s - begin_s, snapshot.time_s);
-                self.check(result);
-            }
-            RecordItem::Marker(marker) => {
-                let t_s = marker.time_s - self.begin_s.unwrap_or(marker.time_s);
-                let result = self.trace.marker(&marker, t_s.max(0.0));
-                self.check(result);
-                self.summary.markers.push(marker);
-            }
-            RecordItem::Interrupted { session_s, reason } => {
-                let at_s = session_s - self.begin_s.unwrap_or(session_s);
-                self.summary.interruptions.push(Interruption { at_s, reason });
-            }
-            RecordItem::End => return true,
-        }
-        false
-    }
-
-    fn drain_audio(&mut self) {
-        loop {
-            let n = self.audio.pop_slice(&mut self.audio_buf);
-            if n == 0 {
-                break;
-            }
-            self.received_samples += n as u64;
-            if !self.failed {
-                let result = self.wav.write(&self.audio_buf[..n]);
-                self.check(result);
-            }
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.failed {
-            return;
-        }
-        let result = self.trace.flush().and_then(|()| self.wav.flush());
-        self.check(result);
-    }
-
-    /// Reports the first write error and stops writing (what is on disk stays valid).
-    fn check(&mut self, result: std::io::Result<()>) {
-        if let Err(err) = result
-            && !self.failed
-        {
-            self.failed = true;
-            self.write_error = Some(err.to_string());
-            let reason = format!(
-                "recording stopped at {:.1} s, files kept up to the last flush (the session goes on): {err}",
-                self.wav.kept_s()
-            );
-            let _ = self.events.try_send(EngineEvent::RecorderFailed { reason });
-        }
-    }
-
-    fn finish(mut self) -> SessionSummary {
-        self.drain_items();
-        self.drain_audio();
-        self.builder.fill(&mut self.summary);
-        // NOTE: the length counts audio received after a write error too: the summary
-        // describes the session; `kept_s` says how much of it the files hold.
-        self.summary.duration_s = self.received_samples as f64 / f64::from(RECORD_RATE_HZ);
-        self.summary.dropped_trace_rows = self.dropped_rows.load(Ordering::Relaxed);
-        self.summary.dropped_audio_samples = self.dropped_audio.load(Ordering::Relaxed);
-        if !self.failed {
-            let trace = self.trace.finish();
-            let wav = self.wav.finish();
-            let result = trace.and(wav);
-            self.check(result);
-        }
-        self.summary.kept_s = self.wav.kept_s();
-        self.summary.write_error.clone_from(&self.write_error);
-        self.summary.complete = !self.failed;
-        let saved =
-            self.summary.save(&self.summary_path).or_else(|_| self.summary.save_in_place(&self.summary_path));
-        self.check(saved);
-        let summary = Box::new(self.summary.clone());
-        let _ = self.events.try_send(EngineEvent::RecordingStopped { summary });
-        self.summary
-    }
 }
 
 #[cfg(test)]

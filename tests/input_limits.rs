@@ -27,6 +27,7 @@ fn tiny_model(dir: &Path) -> std::path::PathBuf {
         dense_units: vec![],
         dropout: 0.0,
         classes: 7,
+        mean_pooling: false,
     };
     let norm =
         NormStats { mean: vec![0.0; dims], std: vec![1.0; dims], frames: 1, running_prior_frames: 0.0 };

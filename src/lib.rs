@@ -4,8 +4,9 @@
 //! resampling) -> `features` (log-mel, MFCC, chroma, spectral statistics) -> `data`
 //! (corpora, splits, cache, augmentation) -> `model` (the dual-layer LSTM, streaming, model
 //! files) -> `train` (training, evaluation, reports) -> `engine` (the real-time pipeline)
-//! -> `cli` (the commands).
+//! -> `app` (the monitor window) -> `cli` (the commands).
 
+pub mod app;
 pub mod audio;
 pub mod cli;
 pub mod data;

@@ -1,4 +1,5 @@
-//! `emotrace monitor`: the live session. `--headless` prints one JSON line per hop (or
+//! `emotrace monitor`: the live session. Without `--headless` it opens the monitor
+//! window (see `emotrace::app`) with the same source and model flags. `--headless` prints one JSON line per hop (or
 //! per `--every` hops) on stdout and one-line notices on stderr; `--record DIR` writes
 //! the session; Ctrl-C (or `--duration-s`, or the end of a replayed file) ends it.
 
@@ -10,6 +11,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::app::settings::{default_config_dir, default_sessions_dir};
+use crate::app::{WindowOptions, display_available, run_window};
 use crate::engine::load_model;
 use crate::engine::recorder::json_line;
 use crate::engine::{
@@ -83,6 +86,9 @@ pub struct MonitorArgs {
     /// Audio the capture ring holds before it drops samples, in ms.
     #[arg(long, value_name = "MS", default_value_t = EngineConfig::default().ring_ms)]
     pub ring_ms: u32,
+    /// Window: keep settings in this folder (default: $EMOTRACE_CONFIG_DIR, else the user's config folder).
+    #[arg(long, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
 }
 
 /// What a monitor session does, from the flags.
@@ -159,11 +165,51 @@ impl MonitorArgs {
 /// Runs the monitor.
 pub fn run(out: &mut impl Write, args: &MonitorArgs, device: DeviceChoice) -> anyhow::Result<()> {
     if !args.headless {
-        bail!("the monitor window is not part of this build yet; run with --headless");
+        return window(args, device);
     }
     let plan = args.plan()?;
     let engine = start(&plan, device)?;
     headless(out, engine, &plan)
+}
+
+/// Opens the monitor window with the flags' source and model. A missing default model
+/// is not an error here: the window opens without one and says so.
+fn window(args: &MonitorArgs, device: DeviceChoice) -> anyhow::Result<()> {
+    if !display_available() {
+        bail!(
+            "no display to open the monitor window on (DISPLAY and WAYLAND_DISPLAY are unset); run `emotrace monitor --headless` instead"
+        );
+    }
+    let (model, model_note) = match (&args.model, args.no_model) {
+        (_, true) => (None, None),
+        (Some(path), false) => (Some(path.clone()), None),
+        (None, false) => match default_model() {
+            Some(path) => (Some(path), None),
+            None => (
+                None,
+                Some(
+                    "no default model found (see `emotrace doctor`): showing spectrogram and level only"
+                        .to_owned(),
+                ),
+            ),
+        },
+    };
+    let autostart = match (&args.replay, &args.input) {
+        (Some(path), _) => {
+            Source::File { path: path.clone(), pace: if args.fast { Pace::Fast } else { Pace::Realtime } }
+        }
+        (None, Some(name)) => Source::Input(name.clone()),
+        (None, None) => Source::DefaultInput,
+    };
+    run_window(WindowOptions {
+        autostart: Some(autostart),
+        model,
+        model_note,
+        config_dir: args.config_dir.clone().unwrap_or_else(default_config_dir),
+        sessions_dir: default_sessions_dir(),
+        compute: device,
+        probe_devices: true,
+    })
 }
 
 /// Opens the source and the model and starts the engine.

@@ -1,0 +1,160 @@
+//! What the app does between drawing: taking in what arrived since the last frame, and
+//! carrying out the [`Action`]s the panels asked for.
+
+use std::path::PathBuf;
+
+use egui::Context;
+
+use super::Action;
+use super::export::{export_paths, trace_csv, trace_png};
+use super::link::{LinkState, SessionRequest};
+use super::monitor::MonitorApp;
+use crate::engine::{Pace, Source};
+
+impl MonitorApp {
+    /// Drains the engine, the device probe, the dialogs, the exports and dropped files.
+    pub(super) fn take_in(&mut self, ctx: &Context) {
+        self.link.poll(&mut self.state);
+        self.input.poll();
+        if self.replay.poll() {
+            let path = PathBuf::from(self.replay.path_text.trim());
+            self.apply(Action::StartReplay { path, start_at_s: 0.0 });
+        }
+        if let Some(path) = self.model.poll() {
+            self.apply(Action::LoadModel(Some(path)));
+        }
+        if let Some(rx) = &self.exports
+            && let Ok(result) = rx.try_recv()
+        {
+            self.exports = None;
+            match result {
+                Ok(paths) => {
+                    for p in &paths {
+                        self.link.notice(format!("exported {}", p.display()));
+                    }
+                    self.session.exported = paths;
+                }
+                Err(reason) => self.link.notice(reason),
+            }
+        }
+        let dropped: Vec<PathBuf> =
+            ctx.input(|i| i.raw.dropped_files.iter().filter_map(|f| f.path.clone()).collect());
+        if let Some(path) = dropped.into_iter().next() {
+            self.replay.path_text = path.display().to_string();
+            self.apply(Action::StartReplay { path, start_at_s: 0.0 });
+        }
+    }
+
+    /// Carries out one action.
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::StartLive => {
+                let source = match &self.settings.device {
+                    Some(name) => Source::Input(name.clone()),
+                    None => Source::DefaultInput,
+                };
+                self.replaying = None;
+                self.start(source, 0.0);
+            }
+            Action::StartReplay { path, start_at_s } => {
+                if path.as_os_str().is_empty() {
+                    return;
+                }
+                let pace = if self.settings.replay_fast { Pace::Fast } else { Pace::Realtime };
+                self.replaying = Some(
+                    path.file_name()
+                        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into()),
+                );
+                self.settings.last_replay = Some(path.clone());
+                self.start(Source::File { path, pace }, start_at_s);
+            }
+            Action::TogglePause => self.link.toggle_pause(),
+            Action::Stop => self.link.stop(),
+            Action::Restart => {
+                if let Some(request) = self.last_request() {
+                    self.start(request.0, request.1);
+                }
+            }
+            Action::ToggleRecord => match (self.link.state(), self.link.recording().is_some()) {
+                (LinkState::Session(_), true) => self.link.stop_recording(),
+                (LinkState::Session(_), false) => {
+                    let dir = self.options.sessions_dir.clone();
+                    self.link.start_recording(&dir);
+                }
+                _ => self.record_armed = !self.record_armed,
+            },
+            Action::AddMarker => {
+                let note = self.session.take_note(&self.state);
+                if let Some(marker) = self.link.add_marker(&note) {
+                    self.state.add_marker(marker);
+                }
+            }
+            Action::ExportPng | Action::ExportCsv => self.export(action == Action::ExportPng),
+            Action::LoadModel(path) => {
+                self.model.set_model(path);
+                if matches!(self.link.state(), LinkState::Session(_) | LinkState::Starting)
+                    && let Some((source, at)) = self.last_request()
+                {
+                    self.start(source, at);
+                }
+            }
+            Action::RefreshDevices => self.input.refresh(),
+        }
+    }
+
+    /// The source of the current session (to restart it), with its start offset.
+    fn last_request(&self) -> Option<(Source, f64)> {
+        self.link.last_source.clone()
+    }
+
+    fn start(&mut self, source: Source, start_at_s: f64) {
+        let start_at_s = if source.is_live() { 0.0 } else { start_at_s.max(0.0) };
+        let record_into =
+            (self.record_armed || self.link.recording().is_some()).then(|| self.options.sessions_dir.clone());
+        self.record_armed = false;
+        self.traces.frozen = false;
+        self.state.markers.clear();
+        self.link.start(SessionRequest {
+            source,
+            model: self.model.path.clone(),
+            config: self.settings.engine_config(),
+            record_into,
+            start_at_s,
+            compute: self.options.compute,
+        });
+    }
+
+    /// Writes the PNG or CSV on a background thread from a copy of the state.
+    fn export(&mut self, png: bool) {
+        if self.exports.is_some() {
+            return;
+        }
+        let state = self.state.clone();
+        let base =
+            self.link.recording().map_or_else(|| self.options.sessions_dir.join("exports"), PathBuf::from);
+        let (t0, t1) = (
+            state.trace.first_time_s().max(state.trace.last_time_s() - self.settings.trace_window_s),
+            state.trace.last_time_s(),
+        );
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let spawned = std::thread::Builder::new().name("emotrace-ui-export".into()).spawn(move || {
+            let result = (|| {
+                std::fs::create_dir_all(&base)
+                    .map_err(|e| format!("cannot create {}: {e}", base.display()))?;
+                let (png_path, csv_path) = export_paths(&base);
+                if png {
+                    trace_png(&state, &png_path, t0, t1, (1600, 600))?;
+                    Ok(vec![png_path])
+                } else {
+                    std::fs::write(&csv_path, trace_csv(&state))
+                        .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+                    Ok(vec![csv_path])
+                }
+            })();
+            let _ = tx.send(result);
+        });
+        if spawned.is_ok() {
+            self.exports = Some(rx);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The model panel: which model is loaded (or "no model"), its labels, headline metrics
+//! and card, and loading another (typed path or file dialog) or none.
+
+use std::path::{Path, PathBuf};
+
+use crossbeam_channel::Receiver;
+use egui::{RichText, Ui};
+
+use super::Action;
+use crate::model::card::ModelCard;
+
+/// The model in use and its card.
+#[derive(Default)]
+pub struct ModelPanel {
+    /// The model file in use; `None` runs without a model.
+    pub path: Option<PathBuf>,
+    /// Its card, or why it could not be read.
+    pub card: Option<Result<ModelCard, String>>,
+    /// A path typed for "Load".
+    pub path_text: String,
+    dialog: Option<Receiver<Option<PathBuf>>>,
+}
+
+/// The card file of a model given as a card, its weights, or its stem.
+pub fn card_path(path: &Path) -> PathBuf {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => path.to_owned(),
+        _ => path.with_extension("json"),
+    }
+}
+
+impl ModelPanel {
+    /// Uses `path` (or no model) from now on and reads its card.
+    // NOTE: the card is a few kB of JSON read once when the user picks a model; the
+    // weights are loaded on the session thread.
+    pub fn set_model(&mut self, path: Option<PathBuf>) {
+        self.card = path.as_deref().map(|p| {
+            let card = card_path(p);
+            std::fs::read_to_string(&card)
+                .map_err(|e| format!("cannot read {}: {e}", card.display()))
+                .and_then(|text| ModelCard::parse(&text, &card).map_err(|e| e.to_string()))
+        });
+        self.path = path;
+    }
+
+    /// A short name for the status bar.
+    pub fn label(&self) -> String {
+        match (&self.path, &self.card) {
+            (None, _) => "no model".to_owned(),
+            (Some(_), Some(Ok(card))) => card.name.clone(),
+            (Some(p), _) => {
+                p.file_stem().map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into())
+            }
+        }
+    }
+
+    /// Takes the dialog's answer. Returns the picked file, if one was.
+    pub fn poll(&mut self) -> Option<PathBuf> {
+        let picked = self.dialog.as_ref()?.try_recv().ok()?;
+        self.dialog = None;
+        picked
+    }
+
+    /// Load (path or dialog) and No model.
+    pub fn show_controls(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut self.path_text)
+                    .hint_text("model card (.json)")
+                    .desired_width(150.0),
+            );
+            let typed = PathBuf::from(self.path_text.trim());
+            if ui.add_enabled(!self.path_text.trim().is_empty(), egui::Button::new("Load")).clicked() {
+                actions.push(Action::LoadModel(Some(typed)));
+            }
+            if ui.add_enabled(self.dialog.is_none(), egui::Button::new("Browse…")).clicked() {
+                let (tx, rx) = crossbeam_channel::bounded(1);
+                let spawned =
+                    std::thread::Builder::new().name("emotrace-ui-dialog".into()).spawn(move || {
+                        let _ =
+                            tx.send(rfd::FileDialog::new().add_filter("Model card", &["json"]).pick_file());
+                    });
+                if spawned.is_ok() {
+                    self.dialog = Some(rx);
+                }
+            }
+            if ui.add_enabled(self.path.is_some(), egui::Button::new("No model")).clicked() {
+                actions.push(Action::LoadModel(None));
+            }
+        });
+    }
+
+    /// Name, path, labels, metrics and the card.
+    pub fn show_plot(&self, ui: &mut Ui) {
+        let Some(path) = &self.path else {
+            ui.label(RichText::new("no model: spectrogram, level and speech only").strong());
+            ui.label(RichText::new("train one with `emotrace train`, then load its card here").small());
+            return;
+        };
+        match &self.card {
+            Some(Ok(card)) => {
+                ui.label(RichText::new(format!("model: {}", card.name)).strong());
+                ui.label(RichText::new(path.display().to_string()).small());
+                ui.label(format!("labels: {}", card.labels.join(", ")));
+                // Unweighted accuracy (UA) is the headline; the full list is in the card.
+                let metrics: Vec<String> = card
+                    .metrics
+                    .iter()
+                    .filter(|(k, _)| k.ends_with("_ua"))
+                    .map(|(k, v)| format!("{} {:.1}%", k.trim_end_matches("_ua"), v * 100.0))
+                    .collect();
+                if !metrics.is_empty() {
+                    ui.label(format!("unweighted accuracy: {}", metrics.join(" · ")));
+                }
+                let a = &card.architecture;
+                ui.label(
+                    RichText::new(format!(
+                        "LSTM {}/{} units · {} inputs · trained {} epochs on {}",
+                        a.lstm1_units,
+                        a.lstm2_units,
+                        a.input_dims,
+                        card.training.epochs_run,
+                        if card.training.data.is_empty() {
+                            "?".to_owned()
+                        } else {
+                            card.training.data.join(", ")
+                        }
+                    ))
+                    .small(),
+                );
+                ui.collapsing("Model card", |ui| {
+                    let text = serde_json::to_string_pretty(card).unwrap_or_default();
+                    egui::ScrollArea::vertical().max_height(200.0).show(ui, |ui| {
+                        ui.label(RichText::new(text).monospace().small());
+                    });
+                });
+            }
+            Some(Err(reason)) => {
+                ui.label(RichText::new(format!("model: {}", path.display())).strong());
+                ui.colored_label(ui.visuals().warn_fg_color, reason);
+            }
+            None => {}
+        }
+    }
+}

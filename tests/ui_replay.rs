@@ -1,0 +1,98 @@
+//! The window replays a file through the real engine: the trace plot receives points, and
+//! the trace the window holds is the engine's offline trace of the same file, hop by hop.
+
+#[path = "engine_common/mod.rs"]
+mod engine_common;
+mod ui_common;
+
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable;
+use emotrace::app::{LinkState, Settings};
+use emotrace::engine::{RunState, load_model, offline};
+use emotrace::model::{ComputeDevice, DeviceChoice};
+use ui_common::{harness, options, speech_clip, step_until};
+
+/// Fast replay of the speech clip with a (tiny, seeded) model, started by clicking
+/// Replay: the window ends with every hop of the file, equal to the offline trace, and
+/// the trace plot draws points.
+#[test]
+fn replay_fills_the_trace_plot_with_the_offline_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = engine_common::tiny_model(dir.path());
+    let mut opts = options(dir.path());
+    opts.model = Some(card.clone());
+    let mut h = harness(opts);
+    h.state_mut().settings.replay_fast = true;
+    h.state_mut().replay.path_text = speech_clip().display().to_string();
+    h.run_steps(2);
+    h.get_by_label("▶ Replay").click();
+
+    let cpu = ComputeDevice::resolve(DeviceChoice::Cpu).unwrap();
+    let loaded = load_model(&card, cpu).unwrap();
+    let config = Settings::default().engine_config();
+    let expected =
+        offline::trace_file(&speech_clip(), &loaded.features, &config, Some(loaded.classifier)).unwrap();
+    assert!(expected.iter().any(|s| s.probabilities.is_some()), "the clip has speech");
+
+    step_until(&mut h, "every hop of the replay", Duration::from_secs(120), |app| {
+        app.state.trace.len() == expected.len() && app.link.state() == LinkState::Session(RunState::Finished)
+    });
+    h.run_steps(2);
+    let app = h.state();
+    let rows: Vec<_> = app.state.trace.rows().collect();
+    for (i, (want, (t, p, speech))) in expected.iter().zip(&rows).enumerate() {
+        assert!((want.time_s - t).abs() < 1e-9, "hop {i} time");
+        assert_eq!(want.speech, *speech, "hop {i} speech");
+        assert_eq!(want.probabilities.as_ref(), *p, "hop {i} probabilities");
+    }
+    assert!(app.trace_stats.points > 0, "the trace plot drew no points");
+    assert!(app.trace_stats.segments > 0);
+    assert!(app.spectrogram.columns_uploaded > 0, "the spectrogram texture got no columns");
+    // The current emotion panel names one of the seven classes.
+    let top = expected.iter().rev().find_map(|s| s.top()).unwrap().0;
+    assert!(h.query_all_by_label(top.name()).count() >= 1);
+}
+
+/// Without a model the window still replays: spectrogram and speech, no emotion points,
+/// and it says "no model".
+#[test]
+fn replay_without_a_model_shows_spectrogram_and_says_no_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    h.state_mut().settings.replay_fast = true;
+    let clip = speech_clip();
+    h.state_mut().apply(emotrace::app::Action::StartReplay { path: clip, start_at_s: 0.0 });
+    step_until(&mut h, "the replay to finish", Duration::from_secs(120), |app| {
+        app.link.state() == LinkState::Session(RunState::Finished)
+            && app.link.engine().is_some_and(|e| e.snapshots().is_empty())
+    });
+    h.run_steps(2);
+    let app = h.state();
+    assert!(app.state.trace.len() > 100);
+    assert_eq!(app.state.trace.scored_hops(), 0);
+    assert_eq!(app.trace_stats.points, 0);
+    assert!(app.spectrogram.columns_uploaded > 0);
+    h.get_by_label("no model");
+}
+
+/// Seeking restarts the replay part-way in: times continue from the offset.
+#[test]
+fn seek_restarts_the_replay_at_the_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    h.state_mut().settings.replay_fast = true;
+    h.state_mut().apply(emotrace::app::Action::StartReplay { path: speech_clip(), start_at_s: 1.0 });
+    step_until(&mut h, "the seeked replay to finish", Duration::from_secs(120), |app| {
+        app.link.state() == LinkState::Session(RunState::Finished)
+            && app.link.engine().is_some_and(|e| e.snapshots().is_empty())
+    });
+    h.run_steps(1);
+    let trace = &h.state().state.trace;
+    assert!(trace.first_time_s() >= 1.0, "first hop at {}", trace.first_time_s());
+    let full =
+        offline::trace_file(&speech_clip(), &Default::default(), &Settings::default().engine_config(), None)
+            .unwrap();
+    let full_end = full.last().unwrap().time_s;
+    assert!((trace.last_time_s() - full_end).abs() < 0.05, "{} vs {full_end}", trace.last_time_s());
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use emotrace::audio::capture::{CaptureInfo, capture_ring};
 use emotrace::audio::decode::decode_file;
-use emotrace::engine::recorder::{RecordOptions, SessionSummary, TraceFormat};
+use emotrace::engine::recorder::{RecordOptions, SessionSummary, TraceFormat, is_unfinished, repair_session};
 use emotrace::engine::{
     EngineConfig, EngineEvent, Pace, RunState, Source, start_engine, start_engine_on_ring,
 };
@@ -128,9 +128,11 @@ fn overruns_are_counted_and_not_fatal() {
     let info =
         CaptureInfo { device: "simulated".into(), sample_rate_hz: 16_000, channels: 1, format: "f32".into() };
     let config = EngineConfig { snapshot_capacity: 10_000, ..EngineConfig::default() };
+    // 4 s into a 0.5 s ring before the worker starts, so exactly the overflow is dropped
+    // (a running worker would drain part of the ring mid-write).
+    writer.write(&samples);
     let engine =
         start_engine_on_ring(reader, info, &config, &FeatureConfig::default(), None, "none").expect("start");
-    writer.write(&samples); // 4 s into a 0.5 s ring: most of it is dropped
     let dropped = samples.len() as u64 - 8_000;
     let t = Instant::now();
     while engine.status().hops < 45 {
@@ -166,24 +168,43 @@ fn kill_child() {
     let mut engine = start_engine(&source, &config, &FeatureConfig::default(), None, "none").expect("start");
     engine.start_recording(RecordOptions { dir, trace_format: TraceFormat::Csv }).expect("record");
     loop {
-        let _ = engine.snapshots().recv_timeout(Duration::from_secs(1));
+        // Each hop's time goes to the parent as it happens: how far the session got.
+        if let Ok(s) = engine.snapshots().recv_timeout(Duration::from_secs(1)) {
+            println!("{}", s.time_s);
+        }
     }
 }
 
 /// A process killed with SIGKILL mid-recording leaves a CSV trace of whole rows, a WAV
-/// whose header matches its data, and a summary marked incomplete; trace and audio end
-/// within a second of each other (both are flushed every half second).
+/// whose header matches its data, and a summary marked incomplete; trace and audio each
+/// end at most a second before the last hop the process had reached (both are flushed
+/// every half second). The next start finds the session unfinished and repairs it: the
+/// WAV header then counts every whole sample in the file.
 #[test]
 fn recording_survives_sigkill() {
+    use std::io::BufRead;
     let dir = tempfile::tempdir().expect("temp dir");
     let session = dir.path().join("session");
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["kill_child", "--exact", "--ignored", "--test-threads=1"])
+        .args(["kill_child", "--exact", "--ignored", "--test-threads=1", "--nocapture"])
         .env(KILL_DIR_ENV, &session)
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("child starts");
+    let stdout = child.stdout.take().expect("child stdout");
+    // The last hop time the child printed, read until the pipe closes at its death.
+    let progress = std::thread::Builder::new()
+        .name("kill-child-stdout".into())
+        .spawn(move || {
+            std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .filter_map(|l| l.trim().parse::<f64>().ok())
+                .last()
+                .unwrap_or(0.0)
+        })
+        .expect("reader thread");
     let trace = session.join("trace.csv");
     let t = Instant::now();
     // Wait until more than a second of trace has reached the disk, then kill.
@@ -197,6 +218,7 @@ fn recording_survives_sigkill() {
     }
     child.kill().expect("SIGKILL");
     child.wait().expect("reaped");
+    let reached_s = progress.join().expect("reader");
 
     let text = std::fs::read_to_string(&trace).expect("trace");
     assert!(text.ends_with('\n'), "the trace ends with a whole row");
@@ -213,6 +235,18 @@ fn recording_survives_sigkill() {
     assert!(u64::from(wav.len()) * 2 + 44 <= bytes, "the header never claims more than was written");
     assert!(wav_s > 0.5, "audio recorded: {wav_s} s");
     assert!((wav_s - last_t).abs() < 1.0, "audio {wav_s} s vs trace {last_t} s");
+    assert!(reached_s - last_t <= 1.0, "trace ends at {last_t} s, the session had reached {reached_s} s");
+    assert!(reached_s - wav_s <= 1.0, "audio ends at {wav_s} s, the session had reached {reached_s} s");
     let summary = SessionSummary::load(&session.join("summary.json")).expect("summary");
     assert!(!summary.complete);
+
+    assert!(is_unfinished(&session), "a killed session is found unfinished");
+    let report = repair_session(&session).expect("repair");
+    let wav = hound::WavReader::open(session.join("audio.wav")).expect("WAV valid after repair");
+    let bytes = std::fs::metadata(session.join("audio.wav")).expect("wav").len();
+    assert_eq!(u64::from(wav.len()) * 2 + 44, bytes / 2 * 2, "the header counts every whole sample");
+    assert!(report.audio_s >= wav_s);
+    let summary = SessionSummary::load(&session.join("summary.json")).expect("summary");
+    assert!(summary.repaired && !summary.complete);
+    assert!(!is_unfinished(&session), "repaired once");
 }

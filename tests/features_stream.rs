@@ -50,7 +50,7 @@ fn stream(cfg: &FeatureConfig, samples: &[f32], chunk_sizes: &[usize]) -> Featur
 }
 
 fn configs() -> [FeatureConfig; 3] {
-    let all = FeatureFamilies { log_mel: true, mfcc: true, chroma: true, spectral: true };
+    let all = FeatureFamilies { log_mel: true, mfcc: true, chroma: true, spectral: true, pitch: true };
     [
         FeatureConfig::default(),
         FeatureConfig { families: all, mfcc_delta_order: 1, delta_width: 5, ..Default::default() },

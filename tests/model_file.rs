@@ -25,6 +25,7 @@ fn small_card(dims: usize) -> ModelCard {
         dense_units: vec![5],
         dropout: 0.1,
         classes: 7,
+        mean_pooling: false,
     };
     let norm = NormStats {
         mean: (0..dims).map(|i| i as f32 * 0.1).collect(),

@@ -39,6 +39,7 @@ fn model(samples: &[f32]) -> EmotionModel {
         dense_units: vec![16],
         dropout: 0.3,
         classes: 7,
+        mean_pooling: false,
     };
     tch::manual_seed(5);
     let card = ModelCard::new("stream-test", features, Preprocess::default(), acc.finish(), arch);

@@ -46,7 +46,14 @@ fn tiny_config(data: PathBuf, cache: &Path) -> TrainConfig {
         data: vec![data],
         seed: 7,
         cache_dir: Some(cache.to_owned()),
-        model: ModelShape { lstm1_units: 16, lstm2_units: 8, dense_units: vec![], dropout: 0.0 },
+        model: ModelShape {
+            lstm1_units: 16,
+            lstm2_units: 8,
+            dense_units: vec![],
+            dropout: 0.0,
+            mean_pooling: true,
+        },
+        running_mean_prior_frames: 30.0,
         training: Schedule {
             epochs: 3,
             batch_size: 4,
@@ -96,6 +103,8 @@ fn tiny_training_learns_round_trips_and_resumes() {
     let mut model = fitted.model;
     let card = model.save(&dir.path().join("saved")).unwrap();
     let loaded = EmotionModel::load(&card, cpu).unwrap();
+    assert_eq!(loaded.card().normalisation.running_prior_frames, 30.0, "the config's running mean is saved");
+    assert!(loaded.card().architecture.mean_pooling);
     let test_items: Vec<&[f32]> = data.features.iter().map(|f| f.variants[0].data.as_slice()).collect();
     assert_eq!(
         model.frame_probabilities(&test_items).unwrap(),

@@ -16,6 +16,11 @@ use std::path::{Path, PathBuf};
 pub use super::reader::AudioFileReader;
 use super::resample::{ResampleError, TARGET_RATE_HZ, resample_to_16k};
 
+/// Lowest sample rate a file may state, in Hz.
+pub const MIN_RATE_HZ: u32 = 1_000;
+/// Highest sample rate a file may state, in Hz.
+pub const MAX_RATE_HZ: u32 = 768_000;
+
 /// Why a file could not be decoded. Every variant names the file; the message is one line
 /// (`Io` and `Resample` carry their cause as `source()`).
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +77,15 @@ pub enum DecodeError {
         /// The file.
         path: PathBuf,
     },
+    /// The header states a sample rate outside [`MIN_RATE_HZ`]..=[`MAX_RATE_HZ`] (0 Hz or
+    /// an absurd rate): the file is corrupt, or not meant as audio.
+    #[error("{}: sample rate {rate_hz} Hz is outside {MIN_RATE_HZ}..={MAX_RATE_HZ} Hz (corrupt header?)", path.display())]
+    BadSampleRate {
+        /// The file.
+        path: PathBuf,
+        /// The rate the header states, in Hz.
+        rate_hz: u32,
+    },
     /// Decoding found no samples at all. The recording is empty.
     #[error("{}: contains no audio samples", path.display())]
     NoSamples {
@@ -127,7 +141,11 @@ impl DecodedAudio {
 /// Decodes a whole file to mono at its own sample rate.
 pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
     let mut reader = AudioFileReader::open(path)?;
-    let mut samples = Vec::with_capacity(reader.total_frames_hint().unwrap_or(0).min(1 << 28) as usize);
+    // NOTE: the stated length is only a hint (a corrupt header can claim billions of
+    // frames); reserve at most what the file's bytes could plausibly hold as PCM.
+    let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    let hint = reader.total_frames_hint().unwrap_or(0).min(file_bytes).min(1 << 26);
+    let mut samples = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     let mut chunk = Vec::new();
     while reader.read_chunk(&mut chunk)? > 0 {
         samples.extend_from_slice(&chunk);

@@ -3,6 +3,7 @@
 pub mod capture;
 pub mod decode;
 pub mod devices;
+mod guard;
 pub mod reader;
 pub mod resample;
 

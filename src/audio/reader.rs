@@ -13,7 +13,8 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
-use super::decode::DecodeError;
+use super::decode::{DecodeError, MAX_RATE_HZ, MIN_RATE_HZ};
+use super::guard::guarded;
 
 /// Reads a file a packet at a time as mono samples at the file's rate, without holding
 /// the whole file: for replaying or scanning long recordings.
@@ -34,13 +35,20 @@ pub struct AudioFileReader {
 impl AudioFileReader {
     /// Opens a file and prepares its first audio track for decoding.
     pub fn open(path: &Path) -> Result<Self, DecodeError> {
-        let owned = || path.to_owned();
-        let file = File::open(path).map_err(|source| DecodeError::Io { path: owned(), source })?;
-        let len = file.metadata().map_err(|source| DecodeError::Io { path: owned(), source })?.len();
+        let file = File::open(path).map_err(|source| DecodeError::Io { path: path.to_owned(), source })?;
+        let len = file.metadata().map_err(|source| DecodeError::Io { path: path.to_owned(), source })?.len();
         if len == 0 {
-            return Err(DecodeError::Empty { path: owned() });
+            return Err(DecodeError::Empty { path: path.to_owned() });
         }
         let magic = read_magic(path);
+        // NOTE: symphonia can panic on malformed headers; such a panic is a corrupt file.
+        guarded(|| Self::open_file(path, file, &magic)).unwrap_or_else(|panic| {
+            Err(DecodeError::Corrupt { path: path.to_owned(), reason: crash_reason(&panic) })
+        })
+    }
+
+    fn open_file(path: &Path, file: File, magic: &[u8; 4]) -> Result<Self, DecodeError> {
+        let owned = || path.to_owned();
         let mss = MediaSourceStream::new(Box::new(file), Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -48,7 +56,7 @@ impl AudioFileReader {
         }
         let format = symphonia::default::get_probe()
             .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
-            .map_err(|err| match announced_format(&magic) {
+            .map_err(|err| match announced_format(magic) {
                 Some(format) => DecodeError::Truncated { path: owned(), format, reason: err.to_string() },
                 None => DecodeError::NotAudio { path: owned() },
             })?;
@@ -62,10 +70,12 @@ impl AudioFileReader {
             .ok_or_else(|| DecodeError::NoAudioTrack { path: owned() })?
             .clone();
         let (track_id, total_frames) = (track.id, track.num_frames);
-        let sample_rate_hz = params
-            .sample_rate
-            .filter(|&r| r > 0)
-            .ok_or_else(|| DecodeError::NoSampleRate { path: owned() })?;
+        let sample_rate_hz = params.sample_rate.ok_or_else(|| DecodeError::NoSampleRate { path: owned() })?;
+        // A corrupt header can state 0 Hz or billions of Hz: either would make the
+        // resampler fail or plan absurd buffers further on.
+        if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&sample_rate_hz) {
+            return Err(DecodeError::BadSampleRate { path: owned(), rate_hz: sample_rate_hz });
+        }
         let channels = params.channels.as_ref().map_or(1, |c| c.count().max(1));
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
@@ -119,6 +129,22 @@ impl AudioFileReader {
     /// a few hundred to a few thousand) and returns how many; 0 means the end of the file.
     pub fn read_chunk(&mut self, out: &mut Vec<f32>) -> Result<usize, DecodeError> {
         out.clear();
+        if self.finished {
+            return Ok(0);
+        }
+        // NOTE: symphonia can panic on malformed packets; the reader then stops for good.
+        match guarded(|| self.decode_packets(out)) {
+            Ok(result) => result,
+            Err(panic) => {
+                self.finished = true;
+                out.clear();
+                Err(DecodeError::Corrupt { path: self.path.clone(), reason: crash_reason(&panic) })
+            }
+        }
+    }
+
+    /// Decodes packets until some samples come out or the stream ends.
+    fn decode_packets(&mut self, out: &mut Vec<f32>) -> Result<usize, DecodeError> {
         while !self.finished && out.is_empty() {
             let packet = match self.format.next_packet() {
                 Ok(Some(packet)) => packet,
@@ -164,6 +190,12 @@ impl AudioFileReader {
         self.samples_read += out.len() as u64;
         Ok(out.len())
     }
+}
+
+/// The one-line reason given for a decoder that panicked.
+fn crash_reason(panic: &str) -> String {
+    let first_line = panic.lines().next().unwrap_or_default();
+    format!("malformed data crashed the decoder ({first_line})")
 }
 
 /// Appends the average of each interleaved frame to `out`.

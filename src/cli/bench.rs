@@ -7,6 +7,9 @@
 //! 3. A live session fed by a simulated sound card at real-time pace: end-to-end latency
 //!    from a sample entering the ring to its snapshot leaving the channel (median, p95),
 //!    and the worker thread's CPU share.
+//!
+//! `--soak SECONDS` runs a soak instead: that much audio through the live engine as fast
+//! as it goes, with the process's resident memory printed every few minutes of audio.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +20,8 @@ use crate::audio::decode::load_mono_16k;
 use crate::audio::resample::StreamResampler;
 use crate::engine::load_model;
 use crate::engine::measure::{cost_split, fast_replay, quantile, realtime_run};
-use crate::engine::recorder::SessionWav;
+use crate::engine::recorder::{RecordOptions, SessionWav, TraceFormat};
+use crate::engine::soak::{SoakPlan, soak};
 use crate::engine::{EngineConfig, FrameClassifier};
 use crate::features::FeatureConfig;
 use crate::model::lookup::default_model;
@@ -50,6 +54,16 @@ pub struct BenchArgs {
     /// Only the cost split (for allocation counting under valgrind).
     #[arg(long)]
     pub cost_only: bool,
+    /// Soak instead: this much audio (the speech looped) through the live engine as fast
+    /// as it goes, printing resident memory along the way, in seconds (e.g. 3600).
+    #[arg(long, value_name = "SECONDS")]
+    pub soak: Option<f64>,
+    /// With `--soak`: print a memory sample every this many minutes of audio.
+    #[arg(long, value_name = "MINUTES", default_value_t = 5.0, requires = "soak")]
+    pub soak_every_min: f64,
+    /// With `--soak`: also record the session into this folder (it must not exist yet).
+    #[arg(long, value_name = "DIR", requires = "soak")]
+    pub soak_record: Option<PathBuf>,
 }
 
 /// A loaded model for timing: its features, a classifier maker, a label.
@@ -65,6 +79,18 @@ pub fn run(out: &mut impl Write, args: &BenchArgs, device: DeviceChoice) -> anyh
         .clone()
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/speech_16k.flac"));
     let clip = load_mono_16k(&clip_path).with_context(|| format!("cannot read {}", clip_path.display()))?;
+    if let Some(soak_s) = args.soak {
+        return soak_table(
+            out,
+            args,
+            soak_s,
+            &looped(&clip, 60.0),
+            &features,
+            &config,
+            classifier()?,
+            &label,
+        );
+    }
     let speech = looped(&clip, args.audio_s);
     let wide = resample(&speech, args.device_rate)?;
     let period = (args.device_rate * args.period_ms / 1_000) as usize;
@@ -158,6 +184,60 @@ pub fn run(out: &mut impl Write, args: &BenchArgs, device: DeviceChoice) -> anyh
             )?,
             None => writeln!(out, "   worker thread CPU: not available (no /proc)")?,
         }
+    }
+    Ok(())
+}
+
+/// `--soak`: the memory table.
+#[allow(clippy::too_many_arguments)]
+fn soak_table(
+    out: &mut impl Write,
+    args: &BenchArgs,
+    soak_s: f64,
+    minute: &[f32],
+    features: &FeatureConfig,
+    config: &EngineConfig,
+    classifier: Option<Box<dyn FrameClassifier>>,
+    label: &str,
+) -> anyhow::Result<()> {
+    let clip = resample(minute, args.device_rate)?;
+    let plan = SoakPlan {
+        audio_s: soak_s,
+        rate_hz: args.device_rate,
+        every_s: args.soak_every_min.max(0.1) * 60.0,
+        record: args.soak_record.clone().map(|dir| RecordOptions { dir, trace_format: TraceFormat::Csv }),
+    };
+    writeln!(
+        out,
+        "emotrace bench --soak: {:.0} min of audio at {} Hz through the live engine, model {label}{}",
+        soak_s / 60.0,
+        args.device_rate,
+        plan.record.as_ref().map_or(String::new(), |r| format!(", recording into {}", r.dir.display()))
+    )?;
+    writeln!(out, "{:>12} {:>10} {:>10} {:>12}", "audio, min", "RSS, MiB", "wall, s", "x real time")?;
+    let mut failed = None;
+    let points = soak(&clip, &plan, features, config, classifier, |p| {
+        let rss = p.rss_mib.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.1}"));
+        let speed = if p.wall_s > 0.0 { p.audio_min * 60.0 / p.wall_s } else { 0.0 };
+        if let Err(e) = writeln!(out, "{:>12.1} {:>10} {:>10.1} {:>12.0}", p.audio_min, rss, p.wall_s, speed)
+            .and_then(|()| out.flush())
+        {
+            failed = Some(e);
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    // Warm-up: the first sample after the start (buffers, allocator arenas, libtorch).
+    let rss: Vec<f64> = points.iter().filter_map(|p| p.rss_mib).collect();
+    if let (Some(&warm), Some(&last), Some(&peak)) =
+        (rss.get(1), rss.last(), rss.iter().skip(1).max_by(|a, b| a.total_cmp(b)))
+    {
+        writeln!(
+            out,
+            "RSS after warm-up {warm:.1} MiB, at the end {last:.1} MiB ({:+.1} MiB), peak {peak:.1} MiB",
+            last - warm
+        )?;
     }
     Ok(())
 }

@@ -10,6 +10,8 @@ mod predict;
 mod runs;
 mod train;
 
+pub use predict::MAX_PREDICT_S;
+
 use std::io::{self, Write};
 use std::process::ExitCode;
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::{OutputFormat, resolve_model};
-use crate::audio::decode::load_mono_16k;
+use crate::audio::decode::{AudioFileReader, load_mono_16k};
 use crate::data::corpus::audio_files;
 use crate::model::timeline::{FilePrediction, TimelinePoint, predict_samples, timeline};
 use crate::model::{ComputeDevice, DeviceChoice, Emotion, EmotionModel};
@@ -86,8 +86,34 @@ pub fn run(out: &mut impl Write, args: &PredictArgs, device: DeviceChoice) -> an
     Ok(())
 }
 
+/// Longest file `predict` scores, in seconds. It holds the whole signal, its features
+/// and the network's activations for every frame at once (several GB for an hour);
+/// longer recordings are for `monitor --replay`, which streams.
+pub const MAX_PREDICT_S: f64 = 1_200.0;
+
 fn predict_file(model: &EmotionModel, file: &Path, interval: Option<f64>) -> anyhow::Result<FileResult> {
+    // The header's stated length refuses a long file before anything is decoded; the
+    // decoded length catches files that state none.
+    let reader = AudioFileReader::open(file)?;
+    let stated_s = reader.total_frames_hint().map(|n| n as f64 / f64::from(reader.sample_rate_hz()));
+    drop(reader);
+    let too_long = |s: f64| {
+        anyhow::anyhow!(
+            "{}: {:.1} min is longer than predict scores ({:.0} min); for long recordings use \
+             `emotrace monitor --headless --replay FILE --fast`, which streams",
+            file.display(),
+            s / 60.0,
+            MAX_PREDICT_S / 60.0
+        )
+    };
+    if let Some(s) = stated_s.filter(|&s| s > MAX_PREDICT_S) {
+        return Err(too_long(s));
+    }
     let samples = load_mono_16k(file)?;
+    let decoded_s = samples.len() as f64 / 16_000.0;
+    if decoded_s > MAX_PREDICT_S {
+        return Err(too_long(decoded_s));
+    }
     let prediction = predict_samples(model, &samples).with_context(|| file.display().to_string())?;
     let timeline = match interval {
         Some(i) => Some(timeline(model, &samples, i).with_context(|| file.display().to_string())?),
@@ -131,11 +157,11 @@ fn csv_field(s: &str) -> String {
 }
 
 fn write_table(out: &mut impl Write, results: &[FileResult]) -> std::io::Result<()> {
-    let header: String = Emotion::ALL.iter().map(|e| format!("{:>9}", e.name())).collect();
+    let header: String = Emotion::ALL.iter().map(|e| format!("{:>10}", e.name())).collect();
     writeln!(out, "{:<10} {:>6} {header}  file", "emotion", "prob")?;
     for r in results {
         let p = &r.prediction;
-        let cells: String = p.probabilities.iter().map(|x| format!("{:>8.1}%", 100.0 * x)).collect();
+        let cells: String = p.probabilities.iter().map(|x| format!("{:>9.1}%", 100.0 * x)).collect();
         writeln!(
             out,
             "{:<10} {:>5.1}% {cells}  {}",
@@ -146,7 +172,7 @@ fn write_table(out: &mut impl Write, results: &[FileResult]) -> std::io::Result<
         if let Some(points) = &r.timeline {
             for point in points {
                 let cells: String =
-                    point.probabilities.iter().map(|x| format!("{:>8.1}%", 100.0 * x)).collect();
+                    point.probabilities.iter().map(|x| format!("{:>9.1}%", 100.0 * x)).collect();
                 let top = Emotion::from_index(crate::train::metrics::argmax(&point.probabilities))
                     .unwrap_or(Emotion::Neutral);
                 writeln!(out, "  {:>6.2} s {:<9} {cells}", point.time_s, top.name())?;

@@ -27,6 +27,7 @@ pub mod recorder;
 mod replay;
 pub mod smoothing;
 pub mod snapshot;
+pub mod soak;
 pub mod vad;
 mod worker;
 

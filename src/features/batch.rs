@@ -2,7 +2,7 @@
 //! must match exactly.
 
 use super::delta::DeltaFilter;
-use super::frame::{FrameAnalyzer, FrameLayout};
+use super::frame::{FrameAnalyzer, FrameLayout, clip_sample};
 use super::{FeatureConfig, FeatureError};
 
 /// Feature frames of one signal.
@@ -49,6 +49,8 @@ impl FeatureFrames {
 ///
 /// Gives `1 + samples.len() / hop` frames; a signal shorter than one window still gives
 /// frames (it is zero-padded). Errors: a bad config, no samples, a NaN or infinite sample.
+/// Samples beyond +-[`MAX_SAMPLE_ABS`](super::MAX_SAMPLE_ABS) are clipped to it, so the
+/// frames of any finite input are finite.
 /// To analyse many signals with one config, build a [`BatchExtractor`] once instead.
 pub fn extract(cfg: &FeatureConfig, samples: &[f32]) -> Result<FeatureFrames, FeatureError> {
     BatchExtractor::new(cfg)?.extract(samples)
@@ -104,7 +106,9 @@ impl BatchExtractor {
             if at > 0 || hi - lo < n_fft {
                 frame.fill(0.0);
             }
-            frame[at..at + hi - lo].copy_from_slice(&samples[lo..hi]);
+            for (dst, &src) in frame[at..at + hi - lo].iter_mut().zip(&samples[lo..hi]) {
+                *dst = clip_sample(src);
+            }
             self.analyzer.analyze(frame, at..at + hi - lo, row, log_mel);
         }
         if let (Some(filter), Some(mfcc), Some(deltas)) =

@@ -28,11 +28,14 @@ pub struct FeatureFamilies {
     /// Spectral statistics: centroid (Hz), bandwidth (Hz), roll-off (Hz), flatness,
     /// `contrast_n_bands + 1` contrast values (dB), zero-crossing rate, RMS.
     pub spectral: bool,
+    /// Pitch: F0 in octaves re 100 Hz (0 when unvoiced) and voicing strength 0-1, from the
+    /// frame's normalised autocorrelation (see `features::pitch`; not a librosa feature).
+    pub pitch: bool,
 }
 
 impl Default for FeatureFamilies {
     fn default() -> Self {
-        Self { log_mel: false, mfcc: true, chroma: true, spectral: true }
+        Self { log_mel: false, mfcc: true, chroma: true, spectral: true, pitch: false }
     }
 }
 
@@ -79,6 +82,10 @@ pub struct FeatureConfig {
     pub contrast_quantile: f32,
     /// Fraction of spectral magnitude below the roll-off frequency.
     pub rolloff_fraction: f32,
+    /// Lowest F0 the pitch family looks for, in Hz.
+    pub pitch_fmin_hz: f32,
+    /// Highest F0 the pitch family looks for, in Hz.
+    pub pitch_fmax_hz: f32,
     /// Which families make up the model-input vector.
     pub families: FeatureFamilies,
 }
@@ -102,6 +109,8 @@ impl Default for FeatureConfig {
             contrast_n_bands: 6,
             contrast_quantile: 0.02,
             rolloff_fraction: 0.85,
+            pitch_fmin_hz: 65.0,
+            pitch_fmax_hz: 500.0,
             families: FeatureFamilies::default(),
         }
     }
@@ -169,6 +178,9 @@ impl FeatureConfig {
         if f.spectral {
             dim += self.n_spectral();
         }
+        if f.pitch {
+            dim += super::pitch::N_PITCH;
+        }
         dim
     }
 
@@ -198,6 +210,9 @@ impl FeatureConfig {
             names.extend(["centroid_hz", "bandwidth_hz", "rolloff_hz", "flatness"].map(String::from));
             names.extend((0..self.n_contrast()).map(|i| format!("contrast{i}_db")));
             names.extend(["zcr", "rms"].map(String::from));
+        }
+        if f.pitch {
+            names.extend(["f0_octaves", "voicing"].map(String::from));
         }
         names
     }
@@ -252,8 +267,15 @@ impl FeatureConfig {
         if self.n_chroma == 0 || self.n_chroma > 120 {
             return bad("n_chroma", format!("{} must be in 1..=120", self.n_chroma));
         }
-        let top_band_hz = self.contrast_fmin_hz * 2f32.powi(self.contrast_n_bands as i32 - 1);
-        if self.contrast_n_bands == 0 || self.contrast_fmin_hz <= 0.0 || top_band_hz >= nyquist_hz {
+        // NOTE: the band count is bounded before it reaches `powi`: a huge count used to
+        // wrap to a negative exponent there and pass (found by tests/fuzz_features.rs).
+        let n_bands = i32::try_from(self.contrast_n_bands).unwrap_or(i32::MAX).min(64);
+        let top_band_hz = self.contrast_fmin_hz * 2f32.powi(n_bands - 1);
+        if self.contrast_n_bands == 0
+            || self.contrast_n_bands > 32
+            || self.contrast_fmin_hz <= 0.0
+            || top_band_hz >= nyquist_hz
+        {
             return bad(
                 "contrast_n_bands",
                 format!(
@@ -267,6 +289,18 @@ impl FeatureConfig {
         }
         if !(self.rolloff_fraction > 0.0 && self.rolloff_fraction < 1.0) {
             return bad("rolloff_fraction", format!("{} must be in (0, 1)", self.rolloff_fraction));
+        }
+        let longest_lag_hz = self.sample_rate_hz as f32 / (win - 1) as f32;
+        if !(self.pitch_fmin_hz >= longest_lag_hz && self.pitch_fmin_hz < self.pitch_fmax_hz)
+            || self.pitch_fmax_hz > nyquist_hz
+        {
+            return bad(
+                "pitch_fmin_hz",
+                format!(
+                    "need {longest_lag_hz:.1} Hz (one period per window) <= pitch_fmin_hz ({}) < pitch_fmax_hz ({}) <= {nyquist_hz}",
+                    self.pitch_fmin_hz, self.pitch_fmax_hz
+                ),
+            );
         }
         if self.frame_dim() == 0 {
             return bad("families", "no feature family is switched on".to_owned());

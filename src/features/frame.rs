@@ -8,10 +8,24 @@ use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use super::filters::{SparseBank, chroma_bank, dct_ortho, fft_frequencies_hz, mel_bank, padded_hann};
+use super::pitch::{N_PITCH, PitchTracker};
 use super::spectral::{self, AMIN, ContrastBand};
 use super::{FeatureConfig, FeatureError};
 
-/// Where each family sits in a model-input frame: `[log-mel][mfcc][deltas][chroma][spectral]`,
+/// Largest sample magnitude analysed; larger (finite) samples are clipped to it.
+///
+/// Audio is nominally in -1..1 (float files may overshoot a little). Without a bound, a
+/// sample near `f32::MAX` overflows the power spectrum to infinity and the features to
+/// NaN; at this bound every intermediate value stays far inside `f32`'s range.
+pub const MAX_SAMPLE_ABS: f32 = 1_000.0;
+
+/// A finite sample clipped to +-[`MAX_SAMPLE_ABS`].
+pub(crate) fn clip_sample(sample: f32) -> f32 {
+    sample.clamp(-MAX_SAMPLE_ABS, MAX_SAMPLE_ABS)
+}
+
+/// Where each family sits in a model-input frame:
+/// `[log-mel][mfcc][deltas][chroma][spectral][pitch]`,
 /// each present only if its family is switched on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameLayout {
@@ -25,6 +39,8 @@ pub struct FrameLayout {
     pub chroma: Option<Range<usize>>,
     /// Columns of the spectral statistics.
     pub spectral: Option<Range<usize>>,
+    /// Columns of the pitch family (F0 octaves, voicing).
+    pub pitch: Option<Range<usize>>,
     /// Total columns: `FeatureConfig::frame_dim()`.
     pub dim: usize,
 }
@@ -45,7 +61,8 @@ impl FrameLayout {
         let deltas = take(f.mfcc && cfg.mfcc_delta_order > 0, cfg.n_mfcc * usize::from(cfg.mfcc_delta_order));
         let chroma = take(f.chroma, cfg.n_chroma);
         let spectral = take(f.spectral, cfg.n_spectral());
-        Self { log_mel, mfcc, deltas, chroma, spectral, dim: at }
+        let pitch = take(f.pitch, N_PITCH);
+        Self { log_mel, mfcc, deltas, chroma, spectral, pitch, dim: at }
     }
 }
 
@@ -70,6 +87,7 @@ pub struct FrameAnalyzer {
     contrast: Vec<ContrastBand>,
     contrast_scratch: Vec<f32>,
     cumsum: Vec<f32>,
+    pitch: Option<PitchTracker>,
 }
 
 impl FrameAnalyzer {
@@ -85,11 +103,16 @@ impl FrameAnalyzer {
             cfg.contrast_n_bands,
             f64::from(cfg.contrast_quantile),
         );
+        let window = padded_hann(cfg.win_samples(), n_fft);
+        let pitch = cfg
+            .families
+            .pitch
+            .then(|| PitchTracker::new(&window, cfg.sample_rate_hz, cfg.pitch_fmin_hz, cfg.pitch_fmax_hz));
         Ok(Self {
             layout: FrameLayout::new(cfg),
             n_fft,
             rolloff_fraction: cfg.rolloff_fraction,
-            window: padded_hann(cfg.win_samples(), n_fft),
+            window,
             fft_in: fft.make_input_vec(),
             fft_out: fft.make_output_vec(),
             fft_scratch: fft.make_scratch_vec(),
@@ -111,6 +134,7 @@ impl FrameAnalyzer {
             contrast,
             contrast_scratch: vec![0.0; cfg.n_bins()],
             cumsum: vec![0.0; cfg.n_bins()],
+            pitch,
         })
     }
 
@@ -179,6 +203,9 @@ impl FrameAnalyzer {
             );
             out[4 + n_contrast] = spectral::zero_crossing_rate(&frame[real], self.n_fft);
             out[5 + n_contrast] = spectral::rms(frame);
+        }
+        if let (Some(cols), Some(tracker)) = (&layout.pitch, &mut self.pitch) {
+            row[cols.clone()].copy_from_slice(&tracker.analyze(frame, &self.window).columns());
         }
     }
 }

@@ -14,7 +14,7 @@
 //! chroma with `tuning=0` instead of estimated tuning, deltas with `mode="nearest"`
 //! instead of `"interp"`, spectral contrast without its built-in `top_db=80`.
 //!
-//! Frame layout: `[log-mel][mfcc][mfcc deltas][chroma][spectral]`, each block present
+//! Frame layout: `[log-mel][mfcc][mfcc deltas][chroma][spectral][pitch]`, each block present
 //! when its family is on (`FeatureConfig::column_names` names every column).
 
 mod batch;
@@ -24,6 +24,7 @@ mod error;
 pub mod filters;
 mod frame;
 pub mod npy;
+pub mod pitch;
 pub mod plot;
 pub mod spectral;
 mod stream;
@@ -31,7 +32,7 @@ mod stream;
 pub use batch::{BatchExtractor, FeatureFrames, extract};
 pub use config::{FEATURE_CONFIG_VERSION, FeatureConfig, FeatureFamilies};
 pub use error::FeatureError;
-pub use frame::FrameLayout;
+pub use frame::{FrameLayout, MAX_SAMPLE_ABS};
 pub use stream::{FrameView, StreamingExtractor};
 
 impl FeatureConfig {

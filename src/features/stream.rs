@@ -6,7 +6,7 @@
 //! on (defaults: 256 + 4 x 160 samples = 56 ms after the frame centre).
 
 use super::delta::DeltaFilter;
-use super::frame::{FrameAnalyzer, FrameLayout};
+use super::frame::{FrameAnalyzer, FrameLayout, clip_sample};
 use super::{FeatureConfig, FeatureError};
 
 /// One finished frame, lent to the caller's callback.
@@ -106,13 +106,14 @@ impl StreamingExtractor {
     }
 
     /// Feeds samples (mono, at the config's rate); calls `on_frame` for each frame that
-    /// is now complete. NaN and infinite samples are replaced by 0 and counted.
+    /// is now complete. NaN and infinite samples are replaced by 0 and counted; samples
+    /// beyond +-[`MAX_SAMPLE_ABS`](super::MAX_SAMPLE_ABS) are clipped, as in `extract`.
     pub fn push(&mut self, mut samples: &[f32], mut on_frame: impl FnMut(FrameView<'_>)) {
         while !samples.is_empty() {
             let take = (self.n_fft - self.buf_len).min(samples.len());
             for (dst, &src) in self.buf[self.buf_len..self.buf_len + take].iter_mut().zip(&samples[..take]) {
                 *dst = if src.is_finite() {
-                    src
+                    clip_sample(src)
                 } else {
                     self.non_finite += 1;
                     0.0

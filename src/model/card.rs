@@ -197,6 +197,8 @@ impl ModelCard {
             path: path.to_owned(),
             reason: format!("architecture: {reason}"),
         })?;
+        self.check_normalisation(path)?;
+        self.check_weights_file(path)?;
         let frame_dim = self.feature_config.frame_dim();
         if frame_dim != self.architecture.input_dims
             || self.normalisation.dims() != frame_dim
@@ -208,6 +210,43 @@ impl ModelCard {
                 network: self.architecture.input_dims,
                 normalisation: self.normalisation.dims(),
             });
+        }
+        Ok(())
+    }
+
+    /// The weights file is named as a plain file in the card's folder (or not yet named,
+    /// for a model still being built): a corrupt name must not point elsewhere.
+    fn check_weights_file(&self, path: &std::path::Path) -> Result<(), ModelError> {
+        let name = &self.weights_file;
+        let plain =
+            !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0', '\n', '\r']);
+        if plain || (name.is_empty() && self.weights_sha256.is_empty()) {
+            return Ok(());
+        }
+        Err(ModelError::NotACard {
+            path: path.to_owned(),
+            reason: format!("weights_file {name:?} is not a file name in the card's folder"),
+        })
+    }
+
+    /// Normalisation statistics are usable numbers: finite means, positive finite standard
+    /// deviations, a finite non-negative running-mean prior. (A hand-edited or corrupt card
+    /// could otherwise turn every input into NaN or infinity.)
+    fn check_normalisation(&self, path: &std::path::Path) -> Result<(), ModelError> {
+        let norm = &self.normalisation;
+        let bad = |reason: String| ModelError::NotACard {
+            path: path.to_owned(),
+            reason: format!("normalisation: {reason}"),
+        };
+        if let Some(i) = norm.mean.iter().position(|m| !m.is_finite()) {
+            return Err(bad(format!("mean[{i}] is {}", norm.mean[i])));
+        }
+        if let Some(i) = norm.std.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(bad(format!("std[{i}] is {}, must be positive", norm.std[i])));
+        }
+        let prior = norm.running_prior_frames;
+        if !(prior.is_finite() && prior >= 0.0) {
+            return Err(bad(format!("running_prior_frames is {prior}, must be >= 0")));
         }
         Ok(())
     }

@@ -60,6 +60,10 @@ impl EmotionModel {
         let text = std::fs::read_to_string(&card_path)
             .map_err(|source| ModelError::Io { path: card_path.clone(), source })?;
         let card = ModelCard::parse(&text, &card_path)?;
+        if card.weights_file.is_empty() {
+            let reason = "the card names no weights_file".to_owned();
+            return Err(ModelError::NotACard { path: card_path, reason });
+        }
         let weights_path = card_path.with_file_name(&card.weights_file);
         let bytes = std::fs::read(&weights_path)
             .map_err(|source| ModelError::Io { path: weights_path.clone(), source })?;
@@ -260,7 +264,8 @@ fn card_path_for(path: &Path) -> Result<PathBuf, ModelError> {
 }
 
 /// Copies each tensor of the file into the variable of the same name; every variable
-/// must be present with its exact shape, and the file must hold nothing else.
+/// must be present with its exact shape and finite values, and the file must hold
+/// nothing else.
 fn copy_weights_strictly(vs: &nn::VarStore, path: &Path) -> Result<(), ModelError> {
     let mismatch = |reason: String| ModelError::WeightsMismatch { path: path.to_owned(), reason };
     let tensors = Tensor::read_safetensors(path).map_err(|e| mismatch(e.to_string()))?;
@@ -275,6 +280,16 @@ fn copy_weights_strictly(vs: &nn::VarStore, path: &Path) -> Result<(), ModelErro
                 tensor.size(),
                 var.size()
             )));
+        }
+        // NOTE: a NaN or infinite weight makes every output NaN; such a file is corrupt
+        // even when its hash matches (found by tests/fuzz_model_file.rs).
+        let finite = tensor
+            .f_isfinite()
+            .and_then(|t| t.f_all())
+            .and_then(|t| bool::try_from(&t))
+            .map_err(|source| ModelError::Torch { path: path.to_owned(), source })?;
+        if !finite {
+            return Err(mismatch(format!("'{name}' holds NaN or infinite values")));
         }
         tch::no_grad(|| var.f_copy_(&tensor))
             .map_err(|source| ModelError::Torch { path: path.to_owned(), source })?;

@@ -1,5 +1,6 @@
-//! The network: features -> LSTM 1 -> dropout -> LSTM 2 -> dropout -> dense (ReLU)... ->
-//! logits over the seven classes. One builder for training and inference.
+//! The network: features -> LSTM 1 -> dropout -> LSTM 2 -> dropout -> [causal mean
+//! pooling] -> dense (ReLU)... -> logits over the seven classes. One builder for training
+//! and inference.
 //!
 //! Inputs are normalised features `[batch, frames, input_dims]`; the output has a logit
 //! vector for every frame (the LSTMs are causal, so frame `t` depends on frames `0..=t`
@@ -26,7 +27,20 @@ pub struct Architecture {
     pub dropout: f64,
     /// Output classes; always 7 (the [`Emotion`] order).
     pub classes: usize,
+    /// Causal mean pooling: the dense layers see LSTM 2's output at frame `t` next to the
+    /// mean of its outputs over frames `0..=t` of the utterance (utterance-level context
+    /// that stays streamable). Off in models from before it existed.
+    #[serde(default)]
+    pub mean_pooling: bool,
 }
+
+/// Most units (or input values) any one layer may have. A card stating more is corrupt:
+/// building it would try to allocate gigabytes before the weights could be checked.
+pub const MAX_LAYER_UNITS: usize = 8_192;
+/// Most hidden dense layers.
+pub const MAX_DENSE_LAYERS: usize = 16;
+/// Most trainable parameters (400 MB of f32).
+pub const MAX_PARAMETERS: usize = 100_000_000;
 
 impl Architecture {
     /// The paper's shape at its smaller end, for `input_dims` features.
@@ -38,6 +52,7 @@ impl Architecture {
             dense_units: vec![64],
             dropout: 0.3,
             classes: Emotion::COUNT,
+            mean_pooling: false,
         }
     }
 
@@ -49,22 +64,53 @@ impl Architecture {
         if self.dense_units.contains(&0) {
             return Err("dense_units must be positive".into());
         }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout {} must be in [0, 1)", self.dropout));
-        }
+        // NOTE: before any size arithmetic: a huge class count used to overflow
+        // `parameter_count` (found by tests/fuzz_model_file.rs).
         if self.classes != Emotion::COUNT {
             return Err(format!("classes is {}, emotrace has {}", self.classes, Emotion::COUNT));
+        }
+        let widest = [self.input_dims, self.lstm1_units, self.lstm2_units]
+            .into_iter()
+            .chain(self.dense_units.iter().copied())
+            .max()
+            .unwrap_or(0);
+        if widest > MAX_LAYER_UNITS || self.dense_units.len() > MAX_DENSE_LAYERS {
+            return Err(format!(
+                "a layer of {widest} units or {} dense layers is beyond this build's limits \
+                 ({MAX_LAYER_UNITS} units, {MAX_DENSE_LAYERS} dense layers)",
+                self.dense_units.len()
+            ));
+        }
+        if self.parameter_count() > MAX_PARAMETERS {
+            return Err(format!(
+                "{} parameters is beyond this build's limit of {MAX_PARAMETERS}",
+                self.parameter_count()
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout {} must be in [0, 1)", self.dropout));
         }
         Ok(())
     }
 
-    /// Number of trainable parameters.
+    /// Width of the first dense (or output) layer's input.
+    pub fn dense_input_units(&self) -> usize {
+        if self.mean_pooling { 2 * self.lstm2_units } else { self.lstm2_units }
+    }
+
+    /// Number of trainable parameters (saturating at `usize::MAX` for absurd sizes).
     pub fn parameter_count(&self) -> usize {
-        let lstm = |input: usize, hidden: usize| 4 * hidden * (input + hidden) + 8 * hidden;
-        let mut total = lstm(self.input_dims, self.lstm1_units) + lstm(self.lstm1_units, self.lstm2_units);
-        let mut width = self.lstm2_units;
+        let lstm = |input: usize, hidden: usize| {
+            hidden
+                .saturating_mul(input.saturating_add(hidden))
+                .saturating_mul(4)
+                .saturating_add(hidden.saturating_mul(8))
+        };
+        let mut total =
+            lstm(self.input_dims, self.lstm1_units).saturating_add(lstm(self.lstm1_units, self.lstm2_units));
+        let mut width = self.dense_input_units();
         for &units in self.dense_units.iter().chain(std::iter::once(&self.classes)) {
-            total += width * units + units;
+            total = total.saturating_add(width.saturating_mul(units).saturating_add(units));
             width = units;
         }
         total
@@ -93,6 +139,7 @@ pub struct EmotionNet {
     dense: Vec<nn::Linear>,
     head: nn::Linear,
     dropout: f64,
+    mean_pooling: bool,
 }
 
 impl EmotionNet {
@@ -102,13 +149,13 @@ impl EmotionNet {
         let lstm1 = nn::lstm(root / names::LSTM1, arch.input_dims as i64, arch.lstm1_units as i64, cfg);
         let lstm2 = nn::lstm(root / names::LSTM2, arch.lstm1_units as i64, arch.lstm2_units as i64, cfg);
         let mut dense = Vec::with_capacity(arch.dense_units.len());
-        let mut width = arch.lstm2_units as i64;
+        let mut width = arch.dense_input_units() as i64;
         for (i, &units) in arch.dense_units.iter().enumerate() {
             dense.push(nn::linear(root / names::dense(i), width, units as i64, Default::default()));
             width = units as i64;
         }
         let head = nn::linear(root / names::HEAD, width, arch.classes as i64, Default::default());
-        Self { lstm1, lstm2, dense, head, dropout: arch.dropout }
+        Self { lstm1, lstm2, dense, head, dropout: arch.dropout, mean_pooling: arch.mean_pooling }
     }
 
     /// Per-frame logits `[batch, frames, classes]` of normalised inputs `[batch, frames, dims]`.
@@ -118,10 +165,18 @@ impl EmotionNet {
         let h1 = h1.dropout(self.dropout, train);
         let (h2, _) = self.lstm2.seq(&h1);
         let mut x = h2.dropout(self.dropout, train);
+        if self.mean_pooling {
+            x = with_running_mean(&x);
+        }
         for layer in &self.dense {
             x = layer.forward(&x).relu().dropout(self.dropout, train);
         }
         self.head.forward(&x)
+    }
+
+    /// Whether the dense layers also see the running mean of LSTM 2's outputs.
+    pub fn mean_pooling(&self) -> bool {
+        self.mean_pooling
     }
 
     /// Per-frame probabilities `[batch, frames, classes]` (inference: no dropout).
@@ -138,4 +193,13 @@ impl EmotionNet {
     pub fn head(&self) -> &nn::Linear {
         &self.head
     }
+}
+
+/// `[batch, frames, h]` -> `[batch, frames, 2h]`: each frame followed by the mean of the
+/// frames up to and including it (padding comes after a sequence, so it never leaks in).
+fn with_running_mean(x: &Tensor) -> Tensor {
+    let frames = x.size()[1];
+    let counts = Tensor::arange_start(1, frames + 1, (Kind::Float, x.device())).view([1, frames, 1]);
+    let mean = x.cumsum(1, Kind::Float) / counts;
+    Tensor::cat(&[x, &mean], 2)
 }

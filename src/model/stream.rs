@@ -51,6 +51,8 @@ pub struct StreamWeights {
     linears: Vec<(Tensor, Tensor)>,
     norm: NormStats,
     input_dims: usize,
+    /// Whether the dense layers see LSTM 2's output and its running mean.
+    mean_pooling: bool,
     /// Digest of every layer size; a state fits these weights iff its key is equal.
     shape_key: u64,
     device: Device,
@@ -92,11 +94,24 @@ impl StreamWeights {
             return Err(StreamError::FrameSize { got: norm.dims(), expected: arch.input_dims });
         }
         let key = shape_key(
-            [arch.input_dims as i64, arch.lstm1_units as i64, arch.lstm2_units as i64]
-                .into_iter()
-                .chain(linears.iter().map(|(w, _)| w.size()[0])),
+            [
+                arch.input_dims as i64,
+                arch.lstm1_units as i64,
+                arch.lstm2_units as i64,
+                i64::from(arch.mean_pooling),
+            ]
+            .into_iter()
+            .chain(linears.iter().map(|(w, _)| w.size()[0])),
         );
-        Ok(Self { cells, linears, norm, input_dims: arch.input_dims, shape_key: key, device: vs.device() })
+        Ok(Self {
+            cells,
+            linears,
+            norm,
+            input_dims: arch.input_dims,
+            mean_pooling: arch.mean_pooling,
+            shape_key: key,
+            device: vs.device(),
+        })
     }
 
     /// Values per input frame.
@@ -162,6 +177,12 @@ impl CellState {
 #[derive(Debug)]
 pub struct StreamState {
     cells: [CellState; 2],
+    /// Mean pooling: the sum of LSTM 2's outputs this utterance, and the dense input
+    /// `[h, sum / frames]` with its two halves as views.
+    pooled_sum: Tensor,
+    pooled: Tensor,
+    pooled_h: Tensor,
+    pooled_mean: Tensor,
     /// Output of each linear layer (hidden dense layers, then logits).
     linear_out: Vec<Tensor>,
     normalised: Vec<f32>,
@@ -181,6 +202,11 @@ impl StreamState {
             CellState::new(weights.cells[0].hidden, weights.device),
             CellState::new(weights.cells[1].hidden, weights.device),
         ];
+        let hidden = weights.cells[1].hidden;
+        let pooled_width = if weights.mean_pooling { 2 * hidden } else { 0 };
+        let pooled = Tensor::zeros([pooled_width], (Kind::Float, weights.device));
+        let pooled_h = pooled.narrow(0, 0, pooled_width / 2);
+        let pooled_mean = pooled.narrow(0, pooled_width / 2, pooled_width / 2);
         let linear_out = weights
             .linears
             .iter()
@@ -188,6 +214,13 @@ impl StreamState {
             .collect();
         Self {
             cells,
+            pooled_sum: Tensor::zeros(
+                [if weights.mean_pooling { hidden } else { 0 }],
+                (Kind::Float, weights.device),
+            ),
+            pooled,
+            pooled_h,
+            pooled_mean,
             linear_out,
             normalised: vec![0.0; weights.input_dims],
             running: RunningMean::new(weights.input_dims),
@@ -203,6 +236,7 @@ impl StreamState {
         for cell in &mut self.cells {
             cell.reset()?;
         }
+        let _ = self.pooled_sum.f_zero_()?;
         self.running.reset();
         self.frames = 0;
         Ok(())
@@ -239,6 +273,12 @@ impl StreamState {
         let [first, second] = &mut self.cells;
         second.step(&weights.cells[1], &first.h)?;
         let mut previous = &self.cells[1].h;
+        if weights.mean_pooling {
+            let _ = self.pooled_sum.f_add_(previous)?;
+            self.pooled_h.f_copy_(previous)?;
+            let _ = self.pooled_sum.f_mul_scalar_out(&self.pooled_mean, 1.0 / (self.frames + 1) as f64)?;
+            previous = &self.pooled;
+        }
         let last = self.linear_out.len() - 1;
         for (i, ((w, b), out)) in weights.linears.iter().zip(self.linear_out.iter_mut()).enumerate() {
             let _ = b.f_addmv_out(out, w, previous)?;
@@ -270,7 +310,7 @@ fn softmax(logits: &[f32; Emotion::COUNT]) -> [f32; Emotion::COUNT] {
 mod tests {
     use super::*;
 
-    fn built(seed: i64) -> (nn::VarStore, EmotionNet, Architecture) {
+    fn built(seed: i64, mean_pooling: bool) -> (nn::VarStore, EmotionNet, Architecture) {
         tch::manual_seed(seed);
         let arch = Architecture {
             input_dims: 5,
@@ -279,6 +319,7 @@ mod tests {
             dense_units: vec![3],
             dropout: 0.2,
             classes: 7,
+            mean_pooling,
         };
         let vs = nn::VarStore::new(Device::Cpu);
         let net = EmotionNet::new(&vs.root(), &arch);
@@ -299,7 +340,7 @@ mod tests {
     /// A frame of the wrong length and a state of another model are errors, not panics.
     #[test]
     fn wrong_frame_or_state_is_an_error() {
-        let (vs, net, arch) = built(1);
+        let (vs, net, arch) = built(1, false);
         let weights = StreamWeights::new(&vs, &net, &arch, NormStats::identity(5)).unwrap();
         let mut state = StreamState::new(&weights);
         assert!(matches!(
@@ -314,10 +355,16 @@ mod tests {
     }
 
     /// T calls of `step` equal the batched forward over the same T frames, within 1e-5 per
-    /// probability (float32 with a different summation order), and `reset` starts afresh.
+    /// probability (float32 with a different summation order), and `reset` starts afresh;
+    /// with and without causal mean pooling.
     #[test]
     fn steps_equal_batched_forward() {
-        let (vs, net, arch) = built(7);
+        steps_equal_batched_forward_with(false);
+        steps_equal_batched_forward_with(true);
+    }
+
+    fn steps_equal_batched_forward_with(mean_pooling: bool) {
+        let (vs, net, arch) = built(7, mean_pooling);
         let norm = NormStats {
             mean: vec![0.5, -1.0, 2.0, 0.0, 3.0],
             std: vec![1.0, 2.0, 0.5, 1.5, 4.0],

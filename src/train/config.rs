@@ -22,6 +22,8 @@ pub struct ModelShape {
     pub dense_units: Vec<usize>,
     /// Dropout after each LSTM and dense layer, 0-1.
     pub dropout: f64,
+    /// Dense layers also see the running mean of LSTM 2's outputs (causal mean pooling).
+    pub mean_pooling: bool,
 }
 
 impl Default for ModelShape {
@@ -32,6 +34,7 @@ impl Default for ModelShape {
             lstm2_units: a.lstm2_units,
             dense_units: a.dense_units,
             dropout: a.dropout,
+            mean_pooling: a.mean_pooling,
         }
     }
 }
@@ -46,6 +49,7 @@ impl ModelShape {
             dense_units: self.dense_units.clone(),
             dropout: self.dropout,
             classes: Emotion::COUNT,
+            mean_pooling: self.mean_pooling,
         }
     }
 }

@@ -16,7 +16,7 @@ use super::config::TrainConfig;
 use super::dataset::PreparedData;
 use super::evaluate::evaluate;
 use super::runs::RunDir;
-use crate::data::{NormAccumulator, Part, Rng, SplitSpec};
+use crate::data::{NormAccumulator, NormStats, Part, Rng, SplitSpec};
 use crate::model::{ComputeDevice, EmotionModel, ModelCard};
 
 /// One line of `metrics.jsonl`.
@@ -113,8 +113,9 @@ pub fn fit(
         acc.add(&data.features[i].variants[0].data);
     }
     let arch = config.model.architecture(dims);
+    let norm = NormStats { running_prior_frames: config.running_mean_prior_frames, ..acc.finish() };
     let mut card =
-        ModelCard::new(&config.name, config.features.clone(), config.preprocess.clone(), acc.finish(), arch);
+        ModelCard::new(&config.name, config.features.clone(), config.preprocess.clone(), norm, arch);
     card.decision = config.decision;
     tch::manual_seed(config.seed as i64);
     let mut model = EmotionModel::build(card.clone(), device)?;

@@ -82,6 +82,7 @@ pub fn tiny_model(dir: &Path) -> PathBuf {
         dense_units: vec![16],
         dropout: 0.0,
         classes: 7,
+        mean_pooling: false,
     };
     let card = ModelCard::new("tiny-test", features, Preprocess::default(), acc.finish(), arch);
     tch::manual_seed(11);

@@ -7,7 +7,9 @@
 //! killed process leaves files complete up to the last flush; `summary.json` says
 //! `"complete": false` until the recording ends cleanly.
 
+mod repair;
 mod summary;
+mod thread;
 mod trace;
 mod wav;
 
@@ -16,18 +18,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use ringbuf::traits::{Consumer, Observer, Producer, Split};
-use ringbuf::{HeapCons, HeapProd, HeapRb};
+use crossbeam_channel::Sender;
+use ringbuf::traits::{Observer, Producer, Split};
+use ringbuf::{HeapProd, HeapRb};
 
+pub use repair::{RepairReport, is_locked, is_unfinished, repair_session, repair_wav};
 pub use summary::{Interruption, SessionSummary, SummaryBuilder};
 pub use trace::{Marker, TraceFormat, TraceWriter, csv_header, json_line};
 pub use wav::{SessionWav, to_i16};
 
 use super::events::EngineEvent;
 use super::snapshot::Snapshot;
+use thread::RecorderThread;
 
 /// How often the trace and the WAV header reach the file.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(500);
@@ -62,6 +66,24 @@ pub enum RecorderError {
     /// The folder already holds a recording: choose a new folder.
     #[error("{0} already holds a recording; choose another folder")]
     Exists(PathBuf),
+    /// Another running session is recording into the folder: choose a new folder.
+    #[error("{0} is being recorded by another running session; choose another folder")]
+    Busy(PathBuf),
+    /// The folder holds a session that ended abruptly (killed, power lost); it has just
+    /// been repaired and is kept as it is. Choose a new folder.
+    #[error(
+        "{} holds an unfinished session (it ended abruptly); repaired it: {:.1} s of audio{}{}; choose another folder",
+        dir.display(),
+        report.audio_s,
+        if report.wav_header_fixed { ", WAV header fixed" } else { "" },
+        if report.trace_bytes_cut > 0 { ", partial trace row removed" } else { "" }
+    )]
+    Repaired {
+        /// The session folder.
+        dir: PathBuf,
+        /// What the repair did.
+        report: RepairReport,
+    },
     /// The recorder thread could not be started.
     #[error("cannot start the recorder thread: {0}")]
     Thread(std::io::Error),
@@ -211,6 +233,9 @@ fn blank_summary(source: &str, model: &str, format: TraceFormat) -> SessionSumma
         started_unix_s: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         start_session_s: 0.0,
         duration_s: 0.0,
+        kept_s: 0.0,
+        write_error: None,
+        repaired: false,
         hops: 0,
         speech_s: 0.0,
         utterances: 0,
@@ -244,13 +269,16 @@ pub fn start_recording(
     let trace_path = dir.join(options.trace_format.file_name());
     let wav_path = dir.join("audio.wav");
     let summary_path = dir.join("summary.json");
-    for path in [&trace_path, &wav_path, &summary_path] {
-        if path.exists() {
-            return Err(RecorderError::Exists(dir));
-        }
+    if [&trace_path, &wav_path, &summary_path].iter().any(|p| p.exists()) {
+        return Err(existing_session(&dir, &wav_path));
     }
     let trace = TraceWriter::create(&trace_path, options.trace_format).map_err(io_err(&trace_path))?;
     let wav = SessionWav::create(&wav_path, RECORD_RATE_HZ).map_err(io_err(&wav_path))?;
+    // The lock lasts while the recorder thread holds the WAV open (and dies with the
+    // process), so a second session, here or in another process, is refused.
+    if !repair::lock(wav.file()).map_err(io_err(&wav_path))? {
+        return Err(RecorderError::Busy(dir));
+    }
     let summary = blank_summary(source, model, options.trace_format);
     summary.save(&summary_path).map_err(io_err(&summary_path))?;
 
@@ -272,6 +300,8 @@ pub fn start_recording(
         dropped_audio: Arc::clone(&dropped_audio),
         events,
         failed: false,
+        write_error: None,
+        received_samples: 0,
     };
     let thread = std::thread::Builder::new()
         .name("emotrace-recorder".to_owned())
@@ -281,139 +311,18 @@ pub fn start_recording(
     Ok((Recording { thread: Some(thread), items: items_tx, dir }, feed))
 }
 
-/// The recorder thread's state.
-struct RecorderThread {
-    items: Receiver<RecordItem>,
-    audio: HeapCons<f32>,
-    audio_buf: Vec<f32>,
-    trace: TraceWriter,
-    wav: SessionWav,
-    summary: SessionSummary,
-    summary_path: PathBuf,
-    builder: SummaryBuilder,
-    begin_s: Option<f64>,
-    dropped_rows: Arc<AtomicU64>,
-    dropped_audio: Arc<AtomicU64>,
-    events: Sender<EngineEvent>,
-    failed: bool,
-}
-
-impl RecorderThread {
-    fn run(mut self) -> SessionSummary {
-        let mut last_flush = Instant::now();
-        loop {
-            let ended = match self.items.recv_timeout(FLUSH_INTERVAL / 4) {
-                Ok(item) => self.handle(item) || self.drain_items(),
-                Err(RecvTimeoutError::Timeout) => false,
-                Err(RecvTimeoutError::Disconnected) => true,
-            };
-            self.drain_audio();
-            if ended {
-                break;
-            }
-            if last_flush.elapsed() >= FLUSH_INTERVAL {
-                self.flush();
-                last_flush = Instant::now();
-            }
-        }
-        self.finish()
+/// The error for a folder that already holds session files: busy (another session
+/// writes it), repaired (a session there ended abruptly), or simply taken.
+fn existing_session(dir: &Path, wav_path: &Path) -> RecorderError {
+    if is_locked(wav_path) {
+        return RecorderError::Busy(dir.to_owned());
     }
-
-    /// Handles queued items without waiting; true once `End` arrives.
-    fn drain_items(&mut self) -> bool {
-        while let Ok(item) = self.items.try_recv() {
-            if self.handle(item) {
-                return true;
-            }
-        }
-        false
+    if is_unfinished(dir)
+        && let Ok(report) = repair_session(dir)
+    {
+        return RecorderError::Repaired { dir: dir.to_owned(), report };
     }
-
-    /// Handles one item; true for `End`.
-    fn handle(&mut self, item: RecordItem) -> bool {
-        match item {
-            RecordItem::Begin { session_s } => {
-                self.begin_s = Some(session_s);
-                self.summary.start_session_s = session_s;
-            }
-            RecordItem::Snapshot(snapshot) => {
-                let Some(begin_s) = self.begin_s else { return false };
-                // Frames centred before the first recorded sample belong to the time
-                // before recording started.
-                if snapshot.time_s + 1e-9 < begin_s {
-                    return false;
-                }
-                self.builder.add(&snapshot);
-                let result = self.trace.snapshot(&snapshot, snapshot.time_s - begin_s, snapshot.time_s);
-                self.check(result);
-            }
-            RecordItem::Marker(marker) => {
-                let t_s = marker.time_s - self.begin_s.unwrap_or(marker.time_s);
-                let result = self.trace.marker(&marker, t_s.max(0.0));
-                self.check(result);
-                self.summary.markers.push(marker);
-            }
-            RecordItem::Interrupted { session_s, reason } => {
-                let at_s = session_s - self.begin_s.unwrap_or(session_s);
-                self.summary.interruptions.push(Interruption { at_s, reason });
-            }
-            RecordItem::End => return true,
-        }
-        false
-    }
-
-    fn drain_audio(&mut self) {
-        loop {
-            let n = self.audio.pop_slice(&mut self.audio_buf);
-            if n == 0 {
-                break;
-            }
-            if !self.failed {
-                let result = self.wav.write(&self.audio_buf[..n]);
-                self.check(result);
-            }
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.failed {
-            return;
-        }
-        let result = self.trace.flush().and_then(|()| self.wav.flush());
-        self.check(result);
-    }
-
-    /// Reports the first write error and stops writing (what is on disk stays valid).
-    fn check(&mut self, result: std::io::Result<()>) {
-        if let Err(err) = result
-            && !self.failed
-        {
-            self.failed = true;
-            let reason = format!("recording stopped, files kept up to the last flush: {err}");
-            let _ = self.events.try_send(EngineEvent::RecorderFailed { reason });
-        }
-    }
-
-    fn finish(mut self) -> SessionSummary {
-        self.drain_items();
-        self.drain_audio();
-        self.builder.fill(&mut self.summary);
-        self.summary.duration_s = self.wav.duration_s();
-        self.summary.dropped_trace_rows = self.dropped_rows.load(Ordering::Relaxed);
-        self.summary.dropped_audio_samples = self.dropped_audio.load(Ordering::Relaxed);
-        if !self.failed {
-            let trace = self.trace.finish();
-            let wav = self.wav.finish();
-            let result = trace.and(wav);
-            self.check(result);
-        }
-        self.summary.complete = !self.failed;
-        let saved = self.summary.save(&self.summary_path);
-        self.check(saved);
-        let summary = Box::new(self.summary.clone());
-        let _ = self.events.try_send(EngineEvent::RecordingStopped { summary });
-        self.summary
-    }
+    RecorderError::Exists(dir.to_owned())
 }
 
 #[cfg(test)]

@@ -34,8 +34,18 @@ pub struct SessionSummary {
     pub started_unix_s: u64,
     /// Session (stream) time at which recording started, in seconds.
     pub start_session_s: f64,
-    /// Audio recorded, in seconds.
+    /// Audio the recording covered, in seconds (counted on, after a write error, until
+    /// the recording ended: the session's length, not the files').
     pub duration_s: f64,
+    /// Audio kept in the WAV file, in seconds: `duration_s` unless writing failed.
+    #[serde(default)]
+    pub kept_s: f64,
+    /// The write error that stopped the files (disk full, folder gone), if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_error: Option<String>,
+    /// Whether a later start repaired the files after the session ended abruptly.
+    #[serde(default)]
+    pub repaired: bool,
     /// Hops (trace rows) recorded.
     pub hops: u64,
     /// Hops counted as speech, in seconds.
@@ -76,6 +86,19 @@ impl SessionSummary {
         let text = serde_json::to_string_pretty(self).map_err(io::Error::other)?;
         fs::write(&tmp, text + "\n")?;
         fs::rename(&tmp, path)
+    }
+
+    /// Overwrites the file in place, for when [`save`](Self::save) fails because the disk
+    /// is full: the old file's blocks take the new text (a summary grows little), where a
+    /// temporary file would need new ones. Not atomic; only for that last resort.
+    pub fn save_in_place(&self, path: &Path) -> io::Result<()> {
+        use std::io::Write;
+        let _ = fs::remove_file(path.with_extension("json.tmp"));
+        let text = serde_json::to_string_pretty(self).map_err(io::Error::other)? + "\n";
+        let mut file = fs::OpenOptions::new().write(true).open(path)?;
+        file.write_all(text.as_bytes())?;
+        file.set_len(text.len() as u64)?;
+        file.sync_all()
     }
 }
 
@@ -180,6 +203,9 @@ mod tests {
             started_unix_s: 0,
             start_session_s: 0.0,
             duration_s: 0.06,
+            kept_s: 0.06,
+            write_error: None,
+            repaired: false,
             hops: 0,
             speech_s: 0.0,
             utterances: 0,

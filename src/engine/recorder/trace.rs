@@ -150,14 +150,22 @@ pub struct TraceWriter {
     format: TraceFormat,
     pending: Vec<u8>,
     rows: u64,
+    /// Bytes of whole rows in the file.
+    written: u64,
 }
 
 impl TraceWriter {
     /// Creates the trace file (it must not exist yet) and writes the CSV header.
     pub fn create(path: &Path, format: TraceFormat) -> io::Result<Self> {
         let file = File::options().write(true).create_new(true).open(path)?;
-        let mut writer =
-            Self { file, path: path.to_owned(), format, pending: Vec::with_capacity(64 * 1024), rows: 0 };
+        let mut writer = Self {
+            file,
+            path: path.to_owned(),
+            format,
+            pending: Vec::with_capacity(64 * 1024),
+            rows: 0,
+            written: 0,
+        };
         if format == TraceFormat::Csv {
             writer.pending.extend_from_slice(csv_header().as_bytes());
         }
@@ -214,10 +222,17 @@ impl TraceWriter {
         }
     }
 
-    /// Writes every queued row to the file in one piece.
+    /// Writes every queued row to the file in one piece. If the write fails partway
+    /// (disk full), the file is cut back to its last whole row, so it always parses.
     pub fn flush(&mut self) -> io::Result<()> {
         if !self.pending.is_empty() {
-            self.file.write_all(&self.pending)?;
+            if let Err(err) = self.file.write_all(&self.pending) {
+                // NOTE: shrinking needs no space, so this works on a full disk; if it
+                // fails too, the first error is still the one to report.
+                let _ = self.file.set_len(self.written);
+                return Err(err);
+            }
+            self.written += self.pending.len() as u64;
             self.pending.clear();
         }
         Ok(())

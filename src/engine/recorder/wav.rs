@@ -17,6 +17,8 @@ pub struct SessionWav {
     path: PathBuf,
     sample_rate_hz: u32,
     samples: u64,
+    /// Samples the header counted at the last successful flush: what a reader sees.
+    flushed: u64,
 }
 
 impl SessionWav {
@@ -34,7 +36,7 @@ impl SessionWav {
         let mut writer =
             hound::WavWriter::new(BufWriter::with_capacity(64 * 1024, file), spec).map_err(to_io)?;
         writer.flush().map_err(to_io)?;
-        Ok(Self { writer, sync_handle, path: path.to_owned(), sample_rate_hz, samples: 0 })
+        Ok(Self { writer, sync_handle, path: path.to_owned(), sample_rate_hz, samples: 0, flushed: 0 })
     }
 
     /// The file being written.
@@ -52,6 +54,16 @@ impl SessionWav {
         self.samples as f64 / f64::from(self.sample_rate_hz)
     }
 
+    /// Seconds of audio the file holds for a reader (as of the last successful flush).
+    pub fn kept_s(&self) -> f64 {
+        self.flushed as f64 / f64::from(self.sample_rate_hz)
+    }
+
+    /// A handle on the open file (for locking it while the session runs).
+    pub fn file(&self) -> &File {
+        &self.sync_handle
+    }
+
     /// Appends samples in [-1, 1] (clipped outside), rounded to 16 bits.
     pub fn write(&mut self, samples: &[f32]) -> io::Result<()> {
         for &s in samples {
@@ -63,12 +75,14 @@ impl SessionWav {
 
     /// Writes buffered samples and updates the header so the file is complete up to here.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush().map_err(to_io)
+        self.writer.flush().map_err(to_io)?;
+        self.flushed = self.samples;
+        Ok(())
     }
 
     /// Completes the file (header and data) and syncs it to disk.
     pub fn finish(&mut self) -> io::Result<()> {
-        self.writer.flush().map_err(to_io)?;
+        self.flush()?;
         self.sync_handle.sync_all()
     }
 }

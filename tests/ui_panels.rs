@@ -96,3 +96,36 @@ fn model_panel_loads_a_card_and_unloads() {
     h.run_steps(1);
     assert!(h.state().model.path.is_none());
 }
+
+/// A file dropped on the window is replayed.
+#[test]
+fn dropped_file_is_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    h.state_mut().settings.replay_fast = true;
+    h.input_mut()
+        .dropped_files
+        .push(egui::DroppedFile { path: Some(ui_common::speech_clip()), ..Default::default() });
+    ui_common::step_until(&mut h, "the dropped file's replay", std::time::Duration::from_secs(120), |app| {
+        app.state.trace.len() > 50
+    });
+    assert_eq!(h.state().replaying.as_deref(), Some("speech_16k.flac"));
+    assert_eq!(h.state().replay.path_text, ui_common::speech_clip().display().to_string());
+}
+
+/// Start on an input device that does not exist: one notice, back to idle, no panic.
+#[test]
+fn missing_input_device_is_a_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    h.state_mut().settings.device = Some("hw:77,7".into());
+    h.run_steps(1);
+    h.get_by_label("▶ Start").click();
+    ui_common::step_until(&mut h, "the start to fail", std::time::Duration::from_secs(60), |app| {
+        app.link.state() == emotrace::app::LinkState::Idle && !app.link.notices.is_empty()
+    });
+    let notice = h.state().link.notices.last().unwrap().clone();
+    assert!(notice.contains("hw:77,7"), "{notice}");
+    h.run_steps(1);
+    h.get_by_label(&notice);
+}

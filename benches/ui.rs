@@ -64,6 +64,7 @@ fn frame_benchmarks(c: &mut Criterion) {
         sessions_dir: dir.path().join("sessions"),
         compute: DeviceChoice::Cpu,
         probe_devices: false,
+        frame_stats: false,
     };
     let ctx = egui::Context::default();
     let mut app = MonitorApp::new(&ctx, options);

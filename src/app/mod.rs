@@ -16,6 +16,7 @@ mod actions;
 pub mod colors;
 pub mod current;
 pub mod export;
+pub mod frame_stats;
 pub mod input;
 pub mod link;
 pub mod model_panel;

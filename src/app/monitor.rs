@@ -9,6 +9,7 @@ use egui::{Context, RichText};
 
 use super::Action;
 use super::current::CurrentPanel;
+use super::frame_stats::FrameStats;
 use super::input::InputPanel;
 use super::link::{EngineLink, LinkState};
 use super::model_panel::ModelPanel;
@@ -19,7 +20,7 @@ use super::settings_panel::SettingsPanel;
 use super::spectrogram::SpectrogramPanel;
 use super::state::AppState;
 use super::traces::{TracePanel, TracePlotStats};
-use crate::engine::Source;
+use crate::engine::{RunState, Source};
 use crate::features::FeatureConfig;
 use crate::model::DeviceChoice;
 
@@ -40,6 +41,8 @@ pub struct WindowOptions {
     pub compute: DeviceChoice,
     /// List the input devices at start (tests of other panels switch it off).
     pub probe_devices: bool,
+    /// Print frame-time statistics on stderr every 10 s.
+    pub frame_stats: bool,
 }
 
 /// The monitor window.
@@ -75,6 +78,8 @@ pub struct MonitorApp {
     pub(super) options: WindowOptions,
     pub(super) exports: Option<Receiver<Result<Vec<PathBuf>, String>>>,
     applied_theme: Option<ThemeChoice>,
+    /// Frame times reported by eframe.
+    pub frames: FrameStats,
 }
 
 impl MonitorApp {
@@ -101,6 +106,7 @@ impl MonitorApp {
             options: options.clone(),
             exports: None,
             applied_theme: None,
+            frames: FrameStats::new(options.frame_stats),
         };
         app.model.set_model(options.model.clone());
         if let Some(note) = options.model_note {
@@ -210,9 +216,17 @@ impl MonitorApp {
             self.apply(action);
         }
         self.save_settings_if_changed();
-        match self.link.state() {
-            LinkState::Idle => ctx.request_repaint_after(std::time::Duration::from_millis(200)),
-            _ => ctx.request_repaint(),
+        // Every display frame while audio flows; a few times a second otherwise (paused,
+        // finished, idle), enough for device lists, dialogs and notices.
+        let busy = match self.link.state() {
+            LinkState::Starting | LinkState::Session(RunState::Running | RunState::Reconnecting) => true,
+            LinkState::Session(_) => self.link.engine().is_some_and(|e| !e.snapshots().is_empty()),
+            LinkState::Idle => false,
+        };
+        if busy {
+            ctx.request_repaint();
+        } else {
+            ctx.request_repaint_after(std::time::Duration::from_millis(200));
         }
     }
 
@@ -243,6 +257,11 @@ impl MonitorApp {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.label(RichText::new("M: marker · Space: pause").small());
+                if let Some(ms) = self.frames.last_ms {
+                    ui.separator();
+                    ui.label(RichText::new(format!("frame {ms:.1} ms")).small())
+                        .on_hover_text("CPU time of the last frame, painting included");
+                }
             });
         });
     }
@@ -270,7 +289,10 @@ impl MonitorApp {
 }
 
 impl eframe::App for MonitorApp {
-    fn update(&mut self, ctx: &Context, _frame: &mut eframe::Frame) {
+    fn update(&mut self, ctx: &Context, frame: &mut eframe::Frame) {
+        if let Some(seconds) = frame.info().cpu_usage {
+            self.frames.add(seconds, self.state.trace.len());
+        }
         self.ui(ctx);
     }
 

@@ -89,6 +89,9 @@ pub struct MonitorArgs {
     /// Window: keep settings in this folder (default: $EMOTRACE_CONFIG_DIR, else the user's config folder).
     #[arg(long, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
+    /// Window: print frame-time statistics (CPU per frame, painting included) every 10 s.
+    #[arg(long, conflicts_with = "headless")]
+    pub frame_stats: bool,
 }
 
 /// What a monitor session does, from the flags.
@@ -209,6 +212,7 @@ fn window(args: &MonitorArgs, device: DeviceChoice) -> anyhow::Result<()> {
         sessions_dir: default_sessions_dir(),
         compute: device,
         probe_devices: true,
+        frame_stats: args.frame_stats,
     })
 }
 

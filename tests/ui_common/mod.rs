@@ -20,6 +20,7 @@ pub fn options(dir: &Path) -> WindowOptions {
         sessions_dir: dir.join("sessions"),
         compute: DeviceChoice::Cpu,
         probe_devices: false,
+        frame_stats: false,
     }
 }
 

@@ -59,6 +59,34 @@ fn spectrogram_texture_gets_only_new_columns() {
     assert_eq!(h.state().spectrogram.columns_uploaded, before + 3, "nothing new, nothing written");
 }
 
+/// A new session (a new ring of the same shape) is uploaded whole, even when it already
+/// holds more columns than the old one had: it is not a continuation.
+#[test]
+fn a_new_session_replaces_the_whole_texture() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(options(dir.path()));
+    for i in 0..10 {
+        h.state_mut().state.ingest(&snapshot(i));
+    }
+    h.run_steps(2);
+    let width = h.state().state.spectrogram.width();
+    h.state_mut().state.reset(&emotrace::features::FeatureConfig::default(), 0.0);
+    for i in 0..20 {
+        h.state_mut().state.ingest(&snapshot(i));
+    }
+    h.step();
+    let whole: Vec<_> = h
+        .output()
+        .textures_delta
+        .set
+        .iter()
+        .filter(|(_, delta)| delta.pos.is_none())
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(whole.len(), 1, "one whole-texture upload");
+    assert_eq!(whole[0].image.size(), [width, 40]);
+}
+
 /// Freeze view stops following; Follow (or a new session) goes back to live.
 #[test]
 fn trace_view_freezes_and_follows() {

@@ -22,6 +22,8 @@ pub struct SpectrogramPanel {
     texture: Option<TextureHandle>,
     /// Columns of the ring already in the texture (a count since the start).
     uploaded: u64,
+    /// The ring those columns came from.
+    ring_id: Option<u64>,
     /// Columns written into the texture so far (for tests and the benchmark).
     pub columns_uploaded: u64,
     colors: ColorMap,
@@ -29,7 +31,7 @@ pub struct SpectrogramPanel {
 
 impl Default for SpectrogramPanel {
     fn default() -> Self {
-        Self { texture: None, uploaded: 0, columns_uploaded: 0, colors: ColorMap::magma() }
+        Self { texture: None, uploaded: 0, ring_id: None, columns_uploaded: 0, colors: ColorMap::magma() }
     }
 }
 
@@ -39,9 +41,10 @@ impl SpectrogramPanel {
     pub fn upload(&mut self, ctx: &egui::Context, ring: &SpectrogramRing) {
         let (w, h) = (ring.width(), ring.bands());
         let fresh = match &self.texture {
-            Some(t) => t.size() != [w, h] || ring.written() < self.uploaded,
+            Some(t) => t.size() != [w, h] || self.ring_id != Some(ring.id()),
             None => true,
         };
+        self.ring_id = Some(ring.id());
         if fresh {
             let image = self.image(ring, ring.written().saturating_sub(w as u64), ring.written(), true);
             self.texture = Some(ctx.load_texture("spectrogram", image, TextureOptions::LINEAR_REPEAT));

@@ -2,6 +2,8 @@
 //! spectrogram columns, the latest readouts and the markers. Nothing here touches egui
 //! or the engine, so tests and the benchmark feed it synthetic snapshots.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::engine::{Marker, Probabilities, Snapshot};
 use crate::features::FeatureConfig;
 use crate::model::Emotion;
@@ -11,6 +13,8 @@ use super::trace::TraceHistory;
 /// The newest spectrogram columns, in a ring: column `written % width` is written next.
 #[derive(Debug, Clone)]
 pub struct SpectrogramRing {
+    /// Distinct for every ring made, so a view knows when a new session replaced it.
+    id: u64,
     width: usize,
     bands: usize,
     /// `width * bands` values in dB, column-major (one column's bands together).
@@ -29,7 +33,14 @@ impl SpectrogramRing {
     pub fn new(width: usize, bands: usize) -> Self {
         let width = width.max(1);
         let bands = bands.max(1);
-        Self { width, bands, values_db: vec![-100.0; width * bands], written: 0, peak_db: -40.0 }
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Self { id, width, bands, values_db: vec![-100.0; width * bands], written: 0, peak_db: -40.0 }
+    }
+
+    /// This ring's identity (a new session makes a new ring).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Writes the next column (extra values are ignored, missing ones read as -100 dB).

@@ -51,6 +51,8 @@ pub struct PitchTracker {
     scratch_forward: Vec<Complex<f64>>,
     scratch_inverse: Vec<Complex<f64>>,
     acf: Vec<f64>,
+    /// This frame's autocorrelation over the window's, for lags `0..=max_lag`.
+    normalised: Vec<f64>,
     /// The window's autocorrelation normalised to 1 at lag 0, for lags `0..=max_lag`.
     window_acf: Vec<f64>,
     min_lag: usize,
@@ -86,6 +88,7 @@ impl PitchTracker {
             acf: inverse.make_output_vec(),
             forward,
             inverse,
+            normalised: vec![0.0; max_lag + 1],
             window_acf,
             min_lag,
             max_lag,
@@ -115,15 +118,17 @@ impl PitchTracker {
         if !(r0.is_finite() && r0 > 1e-12) {
             return Pitch { f0_hz: 0.0, voicing: 0.0 };
         }
-        let normalised = |lag: usize| self.acf[lag] / r0 / self.window_acf[lag].max(1e-6);
-        let peaks = (self.min_lag..self.max_lag)
-            .filter(|&lag| normalised(lag) >= normalised(lag - 1) && normalised(lag) >= normalised(lag + 1));
-        let best = peaks.clone().map(normalised).fold(0.0, f64::max);
-        let Some(lag) = peaks.into_iter().find(|&lag| normalised(lag) >= OCTAVE_TOLERANCE * best) else {
+        for ((n, &r), &w) in self.normalised.iter_mut().zip(&self.acf).zip(&self.window_acf) {
+            *n = r / r0 / w.max(1e-6);
+        }
+        let n = &self.normalised;
+        let peaks = (self.min_lag..self.max_lag).filter(|&lag| n[lag] >= n[lag - 1] && n[lag] >= n[lag + 1]);
+        let best = peaks.clone().map(|lag| n[lag]).fold(0.0, f64::max);
+        let Some(lag) = peaks.into_iter().find(|&lag| n[lag] >= OCTAVE_TOLERANCE * best) else {
             return Pitch { f0_hz: 0.0, voicing: 0.0 };
         };
         // Parabolic interpolation of the peak between neighbouring lags.
-        let (a, b, c) = (normalised(lag - 1), normalised(lag), normalised(lag + 1));
+        let (a, b, c) = (n[lag - 1], n[lag], n[lag + 1]);
         let curvature = a - 2.0 * b + c;
         let offset = if curvature < 0.0 { (0.5 * (a - c) / curvature).clamp(-0.5, 0.5) } else { 0.0 };
         let voicing = b.clamp(0.0, 1.0);

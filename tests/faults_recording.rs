@@ -32,6 +32,18 @@ fn stderr(out: &Output) -> String {
 }
 
 /// Whether private mount namespaces with tmpfs work here.
+/// `monitor --headless` replaying the clip as fast as possible, without a model,
+/// recording into `session`.
+fn record_replay(session: &Path) -> Output {
+    Command::new(bin())
+        .args(["monitor", "--headless", "--fast", "--no-model", "--replay"])
+        .arg(clip())
+        .arg("--record")
+        .arg(session)
+        .output()
+        .unwrap()
+}
+
 fn can_unshare() -> bool {
     Command::new("unshare")
         .args(["-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /tmp && true"])
@@ -137,13 +149,7 @@ fn read_only_folder_is_one_line_at_start() {
         let mut perms = std::fs::metadata(&ro).unwrap().permissions();
         std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
         std::fs::set_permissions(&ro, perms).unwrap();
-        Command::new(bin())
-            .args(["monitor", "--headless", "--fast", "--no-model", "--replay"])
-            .arg(clip())
-            .arg("--record")
-            .arg(ro.join("session"))
-            .output()
-            .unwrap()
+        record_replay(&ro.join("session"))
     };
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -209,13 +215,7 @@ fn unfinished_session_is_repaired_on_next_start() {
     summary.complete = false;
     summary.save(&session.join("summary.json")).unwrap();
 
-    let out = Command::new(bin())
-        .args(["monitor", "--headless", "--fast", "--no-model", "--replay"])
-        .arg(clip())
-        .arg("--record")
-        .arg(&session)
-        .output()
-        .unwrap();
+    let out = record_replay(&session);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "one line:\n{err}");
@@ -228,13 +228,7 @@ fn unfinished_session_is_repaired_on_next_start() {
     assert!(repaired.repaired && !repaired.complete);
     assert_eq!(repaired.kept_s, 1.0);
     // A second start finds it repaired: plainly taken, nothing touched again.
-    let again = Command::new(bin())
-        .args(["monitor", "--headless", "--fast", "--no-model", "--replay"])
-        .arg(clip())
-        .arg("--record")
-        .arg(&session)
-        .output()
-        .unwrap();
+    let again = record_replay(&session);
     assert!(stderr(&again).contains("already holds a recording"), "{}", stderr(&again));
 }
 

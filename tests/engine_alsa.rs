@@ -313,6 +313,7 @@ fn reconnect_session(mut engine: emotrace::engine::Engine, hops: usize, out: &Pa
         "interruptions": summary.interruptions.len(),
         "complete": summary.complete,
         "hops": summary.hops,
+        "recorded_after_loss_s": summary.interruptions.first().map(|i| summary.duration_s - i.at_s),
     });
     std::fs::write(out, report.to_string()).expect("write report");
 }
@@ -352,5 +353,10 @@ fn alsa_device_loss_is_reported_and_reconnected() {
     assert_eq!(report["state"], "Running");
     assert_eq!(report["interruptions"], 1);
     assert_eq!(report["complete"], true);
-    assert!(report["hops"].as_u64().expect("hops") > 500, "{report}");
+    // How many hops land in the session depends on thread timing (the file device
+    // delivers a burst at start, before recording begins); what must hold is that audio
+    // kept being recorded after the reconnect: at least 1.5 s of the 400 hops the child
+    // waits for after the loss.
+    let after_loss = report["recorded_after_loss_s"].as_f64().expect("recorded after loss");
+    assert!(after_loss > 1.5, "{report}");
 }

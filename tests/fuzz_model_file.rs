@@ -40,7 +40,7 @@ fn saved(dir: &Path, name: &str, lstm1_units: usize) -> PathBuf {
         mean_pooling: false,
     };
     let norm =
-        NormStats { mean: vec![0.1; dims], std: vec![2.0; dims], frames: 10, running_prior_frames: 0.0 };
+        NormStats { mean: vec![0.1; dims], std: vec![2.0; dims], frames: 10, ..NormStats::identity(dims) };
     let card = ModelCard::new(name, features, Preprocess::default(), norm, arch);
     EmotionModel::build(card, cpu()).unwrap().save(&dir.join(name)).unwrap()
 }

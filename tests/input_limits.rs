@@ -29,8 +29,7 @@ fn tiny_model(dir: &Path) -> std::path::PathBuf {
         classes: 7,
         mean_pooling: false,
     };
-    let norm =
-        NormStats { mean: vec![0.0; dims], std: vec![1.0; dims], frames: 1, running_prior_frames: 0.0 };
+    let norm = NormStats { frames: 1, ..NormStats::identity(dims) };
     let card = ModelCard::new("tiny", features, Preprocess::default(), norm, arch);
     let device = ComputeDevice { device: tch::Device::Cpu };
     EmotionModel::build(card, device).unwrap().save(&dir.join("tiny")).unwrap()

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use emotrace::data::NormStats;
+use emotrace::data::{NormStats, SpeakerNorm};
 use emotrace::features::FeatureConfig;
 use emotrace::model::card::FORMAT_VERSION;
 use emotrace::model::{Architecture, ComputeDevice, EmotionModel, ModelCard, ModelError, Preprocess};
@@ -32,6 +32,8 @@ fn small_card(dims: usize) -> ModelCard {
         std: vec![2.0; dims],
         frames: 10,
         running_prior_frames: 0.0,
+        speaker_norm: SpeakerNorm::MeanStd,
+        session_prior_frames: 50.0,
     };
     ModelCard::new("tiny", features, Preprocess::default(), norm, arch)
 }

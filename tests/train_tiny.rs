@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use emotrace::audio::decode::load_mono_16k;
-use emotrace::data::{AugmentConfig, SplitSpec};
+use emotrace::data::{AugmentConfig, SpeakerNorm, SplitSpec};
 use emotrace::model::timeline::predict_samples;
 use emotrace::model::{ComputeDevice, EmotionModel};
 use emotrace::train::config::{ModelShape, Schedule};
@@ -54,6 +54,7 @@ fn tiny_config(data: PathBuf, cache: &Path) -> TrainConfig {
             mean_pooling: true,
         },
         running_mean_prior_frames: 30.0,
+        speaker_norm: SpeakerNorm::MeanStd,
         training: Schedule {
             epochs: 3,
             batch_size: 4,
@@ -104,6 +105,7 @@ fn tiny_training_learns_round_trips_and_resumes() {
     let card = model.save(&dir.path().join("saved")).unwrap();
     let loaded = EmotionModel::load(&card, cpu).unwrap();
     assert_eq!(loaded.card().normalisation.running_prior_frames, 30.0, "the config's running mean is saved");
+    assert_eq!(loaded.card().normalisation.speaker_norm, SpeakerNorm::MeanStd);
     assert!(loaded.card().architecture.mean_pooling);
     let test_items: Vec<&[f32]> = data.features.iter().map(|f| f.variants[0].data.as_slice()).collect();
     assert_eq!(

@@ -10,6 +10,7 @@ use super::{OutputFormat, resolve_model};
 use crate::data::{AugmentConfig, FeatureCacheChoice, Part, SplitSpec};
 use crate::model::{ComputeDevice, DeviceChoice, EmotionModel};
 use crate::train::dataset::PreparedData;
+use crate::train::evaluate::Sessions;
 use crate::train::report::{class_table, corpus_table, evaluation_markdown, headline, time_table};
 use crate::train::runs::utc_stamp;
 use crate::train::trainer::EpochRecord;
@@ -28,6 +29,24 @@ pub enum SplitChoice {
     All,
 }
 
+/// Where a speaker-normalising model's speaker statistics come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SessionChoice {
+    /// All of each speaker's files: as a live session that has heard the speaker a while.
+    Speaker,
+    /// Each file alone, from a fresh session: as a session's first utterance.
+    File,
+}
+
+impl From<SessionChoice> for Sessions {
+    fn from(choice: SessionChoice) -> Self {
+        match choice {
+            SessionChoice::Speaker => Sessions::PerSpeaker,
+            SessionChoice::File => Sessions::PerFile,
+        }
+    }
+}
+
 /// Flags of `emotrace eval`.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
@@ -40,6 +59,10 @@ pub struct EvalArgs {
     /// Which speakers to score, by the model's own speaker split.
     #[arg(long, value_enum, default_value_t = SplitChoice::Test)]
     pub split: SplitChoice,
+    /// For models with speaker normalisation: each speaker's statistics from all of its
+    /// files (`speaker`) or none known (`file`). Other models ignore it.
+    #[arg(long, value_enum, default_value_t = SessionChoice::Speaker)]
+    pub sessions: SessionChoice,
     /// Output on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -105,7 +128,7 @@ pub fn run(out: &mut impl Write, args: &EvalArgs, device: DeviceChoice) -> anyho
         );
     }
     let warmup = 30;
-    let eval = evaluate(&model, &data.clean_items(&indices), warmup)?;
+    let eval = evaluate(&model, &data.clean_items(&indices), warmup, args.sessions.into())?;
     let dir =
         args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/eval-{}-{}", utc_stamp(), card.name)));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

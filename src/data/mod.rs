@@ -11,6 +11,7 @@ mod manifest;
 pub mod normalise;
 pub mod prepare;
 pub mod rng;
+pub mod speaker_norm;
 pub mod splits;
 pub mod trim;
 
@@ -19,6 +20,7 @@ pub use cache::{FeatureCache, FeatureCacheChoice, FeatureMatrix};
 pub use corpus::{DataError, Dataset, SkipReason, Skipped, Utterance, load_all, load_corpus};
 pub use labels::{LabelMap, LabelTarget};
 pub use layouts::CorpusKind;
-pub use normalise::{NormAccumulator, NormStats};
+pub use normalise::{FrameNormaliser, NormAccumulator, NormStats};
 pub use rng::Rng;
+pub use speaker_norm::{SpeakerNorm, SpeakerStats};
 pub use splits::{Part, SplitConfig, SplitSpec};

@@ -8,8 +8,14 @@
 //! removes much of a speaker's or microphone's constant colouring. The running mean
 //! starts from `running_prior_frames` virtual frames at the training mean (0 after
 //! z-scoring): `z'_t = z_t - sum(z_0..=z_t) / (prior + t + 1)`.
+//!
+//! Optionally (`speaker_norm`) the z-scored frame is first normalised by its speaker's
+//! statistics (see `data::speaker_norm`); [`FrameNormaliser`] does all of it frame by
+//! frame for a live session.
 
 use serde::{Deserialize, Serialize};
+
+use super::speaker_norm::{SpeakerAccumulator, SpeakerNorm, SpeakerStats};
 
 /// Smallest standard deviation used, so constant dimensions do not blow up.
 pub const MIN_STD: f32 = 1e-4;
@@ -27,6 +33,12 @@ pub struct NormStats {
     /// running mean off (z-score only).
     #[serde(default)]
     pub running_prior_frames: f32,
+    /// Speaker (session) normalisation after the z-score; off in older cards.
+    #[serde(default)]
+    pub speaker_norm: SpeakerNorm,
+    /// Weight, in frames, of the training statistics in a session's speaker statistics.
+    #[serde(default)]
+    pub session_prior_frames: f32,
 }
 
 /// Accumulates sums in f64 over any number of row-major `[frames, dims]` matrices.
@@ -77,6 +89,8 @@ impl NormAccumulator {
             std,
             frames: self.frames,
             running_prior_frames: 0.0,
+            speaker_norm: SpeakerNorm::Off,
+            session_prior_frames: 0.0,
         }
     }
 }
@@ -84,7 +98,14 @@ impl NormAccumulator {
 impl NormStats {
     /// Identity statistics (mean 0, std 1) for `dims` dimensions.
     pub fn identity(dims: usize) -> Self {
-        Self { mean: vec![0.0; dims], std: vec![1.0; dims], frames: 0, running_prior_frames: 0.0 }
+        Self {
+            mean: vec![0.0; dims],
+            std: vec![1.0; dims],
+            frames: 0,
+            running_prior_frames: 0.0,
+            speaker_norm: SpeakerNorm::Off,
+            session_prior_frames: 0.0,
+        }
     }
 
     /// Number of dimensions.
@@ -99,16 +120,37 @@ impl NormStats {
         }
     }
 
-    /// Normalises one utterance's row-major `[frames, dims]` matrix in place: z-score,
-    /// then the running mean when it is on. Equals [`RunningMean::apply`] frame by frame.
+    /// Normalises one utterance's row-major `[frames, dims]` matrix in place as a stream
+    /// would that heard only this utterance: equals [`FrameNormaliser::apply`] frame by
+    /// frame from a fresh session.
     pub fn apply_sequence_in_place(&self, data: &mut [f32]) {
-        self.apply_in_place(data);
-        if self.running_prior_frames > 0.0 {
-            let mut running = RunningMean::new(self.dims());
-            for frame in data.chunks_exact_mut(self.dims()) {
-                running.apply(self.running_prior_frames, frame);
-            }
+        let mut frames = FrameNormaliser::new(self.dims());
+        for frame in data.chunks_exact_mut(self.dims().max(1)) {
+            frames.apply_in_place(self, frame);
         }
+    }
+
+    /// Normalises one utterance of a speaker whose statistics are known (training and
+    /// evaluation): z-score, the speaker's statistics, then the running mean.
+    pub fn apply_sequence_for_speaker(&self, data: &mut [f32], speaker: &SpeakerStats) {
+        let mut frames = FrameNormaliser::for_speaker(speaker.clone());
+        for frame in data.chunks_exact_mut(self.dims().max(1)) {
+            frames.apply_in_place(self, frame);
+        }
+    }
+
+    /// A speaker's statistics from all of its utterances (raw features, row-major),
+    /// shrunk by `session_prior_frames` like a session's.
+    pub fn speaker_stats<'a>(&self, utterances: impl IntoIterator<Item = &'a [f32]>) -> SpeakerStats {
+        let mut acc = SpeakerAccumulator::new(self.dims());
+        let mut z = Vec::new();
+        for data in utterances {
+            z.clear();
+            z.extend_from_slice(data);
+            self.apply_in_place(&mut z);
+            acc.add(&z);
+        }
+        acc.stats(self.session_prior_frames).clone()
     }
 
     /// Z-scores a row-major matrix in place (no running mean).
@@ -152,6 +194,76 @@ impl RunningMean {
         for (x, s) in frame.iter_mut().zip(self.sum.iter_mut()) {
             *s += *x;
             *x -= *s / denominator;
+        }
+    }
+}
+
+/// Frame-by-frame normalisation for a stream: the utterance's running mean restarts with
+/// every utterance, the session's speaker statistics only with a new session.
+#[derive(Debug, Clone)]
+pub struct FrameNormaliser {
+    running: RunningMean,
+    speaker: Speaker,
+}
+
+/// Where the speaker statistics come from.
+#[derive(Debug, Clone)]
+enum Speaker {
+    /// Accumulated over the session so far.
+    Session(SpeakerAccumulator),
+    /// Known in advance (all of a speaker's files).
+    Known(SpeakerStats),
+}
+
+impl FrameNormaliser {
+    /// A fresh session.
+    pub fn new(dims: usize) -> Self {
+        Self { running: RunningMean::new(dims), speaker: Speaker::Session(SpeakerAccumulator::new(dims)) }
+    }
+
+    /// A speaker whose statistics are known.
+    pub fn for_speaker(stats: SpeakerStats) -> Self {
+        Self { running: RunningMean::new(stats.mean.len()), speaker: Speaker::Known(stats) }
+    }
+
+    /// Starts a new utterance of the same session.
+    pub fn reset_utterance(&mut self) {
+        self.running.reset();
+    }
+
+    /// Starts a new session (a new speaker).
+    pub fn reset_session(&mut self) {
+        self.running.reset();
+        if let Speaker::Session(acc) = &mut self.speaker {
+            acc.reset();
+        }
+    }
+
+    /// Normalises one raw frame into `out` (z-score, speaker statistics, running mean).
+    pub fn apply(&mut self, norm: &NormStats, frame: &[f32], out: &mut [f32]) {
+        norm.apply_into(frame, out);
+        self.normalise_z(norm, out);
+    }
+
+    /// [`FrameNormaliser::apply`] in place.
+    fn apply_in_place(&mut self, norm: &NormStats, frame: &mut [f32]) {
+        norm.apply_in_place(frame);
+        self.normalise_z(norm, frame);
+    }
+
+    fn normalise_z(&mut self, norm: &NormStats, z: &mut [f32]) {
+        if norm.speaker_norm != SpeakerNorm::Off {
+            let stats = match &mut self.speaker {
+                Speaker::Session(acc) => {
+                    acc.add(z);
+                    acc.stats(norm.session_prior_frames)
+                }
+                Speaker::Known(stats) => stats,
+            };
+            stats.apply(norm.speaker_norm, z);
+        }
+        if norm.running_prior_frames > 0.0 {
+            self.running.apply(norm.running_prior_frames, z);
         }
     }
 }

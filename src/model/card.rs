@@ -230,7 +230,7 @@ impl ModelCard {
     }
 
     /// Normalisation statistics are usable numbers: finite means, positive finite standard
-    /// deviations, a finite non-negative running-mean prior. (A hand-edited or corrupt card
+    /// deviations, finite non-negative running-mean and session priors. (A hand-edited or corrupt card
     /// could otherwise turn every input into NaN or infinity.)
     fn check_normalisation(&self, path: &std::path::Path) -> Result<(), ModelError> {
         let norm = &self.normalisation;
@@ -244,9 +244,13 @@ impl ModelCard {
         if let Some(i) = norm.std.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
             return Err(bad(format!("std[{i}] is {}, must be positive", norm.std[i])));
         }
-        let prior = norm.running_prior_frames;
-        if !(prior.is_finite() && prior >= 0.0) {
-            return Err(bad(format!("running_prior_frames is {prior}, must be >= 0")));
+        for (name, prior) in [
+            ("running_prior_frames", norm.running_prior_frames),
+            ("session_prior_frames", norm.session_prior_frames),
+        ] {
+            if !(prior.is_finite() && prior >= 0.0) {
+                return Err(bad(format!("{name} is {prior}, must be >= 0")));
+            }
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ use super::card::{Decision, ModelCard};
 use super::network::EmotionNet;
 use super::stream::{StreamError, StreamState, StreamWeights};
 use super::{ComputeDevice, Emotion, ModelError};
+use crate::data::SpeakerStats;
 use crate::features::FeatureConfig;
 
 /// Per-frame class probabilities, in [`Emotion`] order.
@@ -166,8 +167,26 @@ impl EmotionModel {
 
     /// Per-frame probabilities of several utterances at once. Each item is raw features,
     /// row-major `[frames, frame_dim]`; normalised here exactly as in training and in
-    /// `StreamState::step`. Empty items give empty outputs.
+    /// `StreamState::step` from a fresh session. Empty items give empty outputs.
     pub fn frame_probabilities(&self, utterances: &[&[f32]]) -> Result<Vec<Vec<Probabilities>>, ModelError> {
+        self.frame_probabilities_with(utterances, None)
+    }
+
+    /// [`EmotionModel::frame_probabilities`] of utterances whose speakers' statistics are
+    /// known (one per utterance; used when the card has speaker normalisation).
+    pub fn frame_probabilities_for_speakers(
+        &self,
+        utterances: &[&[f32]],
+        speakers: &[&SpeakerStats],
+    ) -> Result<Vec<Vec<Probabilities>>, ModelError> {
+        self.frame_probabilities_with(utterances, Some(speakers))
+    }
+
+    fn frame_probabilities_with(
+        &self,
+        utterances: &[&[f32]],
+        speakers: Option<&[&SpeakerStats]>,
+    ) -> Result<Vec<Vec<Probabilities>>, ModelError> {
         let dims = self.card.architecture.input_dims;
         let torch = |source| ModelError::Torch { path: self.path.clone(), source };
         let mut out: Vec<Vec<Probabilities>> = utterances.iter().map(|_| Vec::new()).collect();
@@ -185,7 +204,11 @@ impl EmotionModel {
         for (i, u) in utterances.iter().enumerate() {
             let block = &mut padded[i * max_len * dims..i * max_len * dims + u.len()];
             block.copy_from_slice(u);
-            self.card.normalisation.apply_sequence_in_place(block);
+            let norm = &self.card.normalisation;
+            match speakers.and_then(|s| s.get(i)) {
+                Some(speaker) => norm.apply_sequence_for_speaker(block, speaker),
+                None => norm.apply_sequence_in_place(block),
+            }
         }
         let probs = tch::no_grad(|| -> Result<Vec<f32>, tch::TchError> {
             let x = Tensor::f_from_slice(&padded)?

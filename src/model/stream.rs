@@ -12,8 +12,8 @@ use tch::{Device, Kind, Tensor};
 
 use super::Emotion;
 use super::network::{Architecture, EmotionNet, names};
+use crate::data::FrameNormaliser;
 use crate::data::NormStats;
-use crate::data::normalise::RunningMean;
 
 /// Why a streaming step failed.
 #[derive(Debug, thiserror::Error)]
@@ -186,7 +186,7 @@ pub struct StreamState {
     /// Output of each linear layer (hidden dense layers, then logits).
     linear_out: Vec<Tensor>,
     normalised: Vec<f32>,
-    running: RunningMean,
+    normaliser: FrameNormaliser,
     logits: [f32; Emotion::COUNT],
     /// The weights' `shape_key`, to check the state fits the model without asking libtorch
     /// (`Tensor::size` allocates).
@@ -223,23 +223,31 @@ impl StreamState {
             pooled_mean,
             linear_out,
             normalised: vec![0.0; weights.input_dims],
-            running: RunningMean::new(weights.input_dims),
+            normaliser: FrameNormaliser::new(weights.input_dims),
             logits: [0.0; Emotion::COUNT],
             shape_key: weights.shape_key,
             frames: 0,
         }
     }
 
-    /// Starts a new utterance: zero state.
+    /// Starts a new utterance of the same session: zero state (a session's speaker
+    /// statistics, when the model uses them, carry on).
     pub fn reset(&mut self) -> Result<(), StreamError> {
         let _guard = tch::no_grad_guard();
         for cell in &mut self.cells {
             cell.reset()?;
         }
         let _ = self.pooled_sum.f_zero_()?;
-        self.running.reset();
+        self.normaliser.reset_utterance();
         self.frames = 0;
         Ok(())
+    }
+
+    /// Starts a new session (a new speaker): [`StreamState::reset`] and forgets the
+    /// session's speaker statistics.
+    pub fn reset_session(&mut self) -> Result<(), StreamError> {
+        self.normaliser.reset_session();
+        self.reset()
     }
 
     /// Frames stepped since the last reset.
@@ -261,10 +269,7 @@ impl StreamState {
             return Err(StreamError::WrongModel);
         }
         let _guard = tch::no_grad_guard();
-        weights.norm.apply_into(frame, &mut self.normalised);
-        if weights.norm.running_prior_frames > 0.0 {
-            self.running.apply(weights.norm.running_prior_frames, &mut self.normalised);
-        }
+        self.normaliser.apply(&weights.norm, frame, &mut self.normalised);
         let mut input = Tensor::f_from_slice(&self.normalised)?;
         if weights.device != Device::Cpu {
             input = input.f_to_device(weights.device)?;
@@ -309,6 +314,7 @@ fn softmax(logits: &[f32; Emotion::COUNT]) -> [f32; Emotion::COUNT] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::SpeakerNorm;
 
     fn built(seed: i64, mean_pooling: bool) -> (nn::VarStore, EmotionNet, Architecture) {
         tch::manual_seed(seed);
@@ -355,21 +361,48 @@ mod tests {
     }
 
     /// T calls of `step` equal the batched forward over the same T frames, within 1e-5 per
-    /// probability (float32 with a different summation order), and `reset` starts afresh;
-    /// with and without causal mean pooling.
+    /// probability (float32 with a different summation order), and `reset_session`
+    /// starts afresh; with and without causal mean pooling and speaker normalisation.
     #[test]
     fn steps_equal_batched_forward() {
-        steps_equal_batched_forward_with(false);
-        steps_equal_batched_forward_with(true);
+        steps_equal_batched_forward_with(false, SpeakerNorm::Off);
+        steps_equal_batched_forward_with(true, SpeakerNorm::Off);
+        steps_equal_batched_forward_with(false, SpeakerNorm::MeanStd);
     }
 
-    fn steps_equal_batched_forward_with(mean_pooling: bool) {
+    /// With speaker normalisation, `reset` keeps the session's statistics: the same
+    /// utterance heard again is normalised by what the session has heard, so it differs
+    /// from a fresh session's.
+    #[test]
+    fn utterance_reset_keeps_the_session() {
+        let (vs, net, arch) = built(7, false);
+        let norm = NormStats {
+            speaker_norm: SpeakerNorm::Mean,
+            session_prior_frames: 5.0,
+            ..NormStats::identity(5)
+        };
+        let weights = StreamWeights::new(&vs, &net, &arch, norm).unwrap();
+        let frames: Vec<f32> = (0..50).map(|i| 2.0 + (i % 7) as f32 * 0.3).collect();
+        let mut state = StreamState::new(&weights);
+        let run = |state: &mut StreamState| -> Vec<[f32; 7]> {
+            frames.chunks(5).map(|f| state.step_with(&weights, f).unwrap()).collect()
+        };
+        let first = run(&mut state);
+        state.reset().unwrap();
+        assert_ne!(run(&mut state), first, "the session's statistics carried over");
+        state.reset_session().unwrap();
+        assert_eq!(run(&mut state), first, "a new session starts afresh");
+    }
+
+    fn steps_equal_batched_forward_with(mean_pooling: bool, speaker_norm: SpeakerNorm) {
         let (vs, net, arch) = built(7, mean_pooling);
         let norm = NormStats {
             mean: vec![0.5, -1.0, 2.0, 0.0, 3.0],
             std: vec![1.0, 2.0, 0.5, 1.5, 4.0],
             frames: 1,
             running_prior_frames: 20.0,
+            speaker_norm,
+            session_prior_frames: 10.0,
         };
         let weights = StreamWeights::new(&vs, &net, &arch, norm.clone()).unwrap();
         let frames = 40;
@@ -393,7 +426,7 @@ mod tests {
                 }
             }
             assert_eq!(state.frames(), frames as u64);
-            state.reset().unwrap();
+            state.reset_session().unwrap();
         }
     }
 }

@@ -9,7 +9,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::data::augment::{AugmentConfig, spec_augment};
 use crate::data::cache::FeatureMatrix;
-use crate::data::{NormStats, Rng};
+use crate::data::{NormStats, Rng, SpeakerStats};
 use crate::model::Emotion;
 
 /// One batch on the compute device.
@@ -35,6 +35,8 @@ pub struct BatchItem<'a> {
     pub label: Emotion,
     /// Its loss weight (class balance).
     pub weight: f32,
+    /// Its speaker's statistics, for speaker normalisation (`None`: a fresh session).
+    pub speaker: Option<&'a SpeakerStats>,
 }
 
 /// Frame settings of a batch.
@@ -69,7 +71,10 @@ pub fn make_batch(
         let n = len(item.features);
         let block = &mut inputs[i * max_len * dims..(i * max_len + n) * dims];
         block.copy_from_slice(&item.features.data[..n * dims]);
-        norm.apply_sequence_in_place(block);
+        match item.speaker {
+            Some(speaker) => norm.apply_sequence_for_speaker(block, speaker),
+            None => norm.apply_sequence_in_place(block),
+        }
         if let Some((config, rng)) = augment.as_mut() {
             spec_augment(block, dims, config, rng);
         }
@@ -123,8 +128,8 @@ mod tests {
         let long = FeatureMatrix { frames: 6, dims: 2, data: vec![1.0; 12] };
         let short = FeatureMatrix { frames: 2, dims: 2, data: vec![2.0; 4] };
         let items = [
-            BatchItem { features: &long, label: Emotion::Sad, weight: 0.5 },
-            BatchItem { features: &short, label: Emotion::Angry, weight: 2.0 },
+            BatchItem { features: &long, label: Emotion::Sad, weight: 0.5, speaker: None },
+            BatchItem { features: &short, label: Emotion::Angry, weight: 2.0, speaker: None },
         ];
         let shape = BatchShape { warmup_frames: 3, ramp_frames: 0, max_frames: 5 };
         let batch = make_batch(&items, &NormStats::identity(2), shape, None, Device::Cpu).unwrap();

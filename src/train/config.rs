@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{AugmentConfig, LabelMap, SplitConfig};
+use crate::data::{AugmentConfig, LabelMap, SpeakerNorm, SplitConfig};
 use crate::features::FeatureConfig;
 use crate::model::{Architecture, Decision, Emotion, Preprocess};
 
@@ -129,6 +129,13 @@ pub struct TrainConfig {
     /// Causal per-utterance mean normalisation after the z-score: weight of its prior in
     /// frames (0 = off). See `data::normalise`.
     pub running_mean_prior_frames: f32,
+    /// Speaker normalisation after the z-score (`off`, `mean`, `mean_std`): training uses
+    /// each speaker's statistics over all its files, the live monitor those of the
+    /// session so far. See `data::speaker_norm`.
+    pub speaker_norm: SpeakerNorm,
+    /// Weight, in frames, of the training statistics in a session's speaker statistics
+    /// (how fast a live session moves to the speaker's own).
+    pub session_prior_frames: f32,
     /// Layer sizes.
     pub model: ModelShape,
     /// Optimisation schedule.
@@ -156,6 +163,8 @@ impl Default for TrainConfig {
             features: FeatureConfig::default(),
             preprocess: Preprocess::default(),
             running_mean_prior_frames: 0.0,
+            speaker_norm: SpeakerNorm::Off,
+            session_prior_frames: 300.0,
             model: ModelShape::default(),
             training: Schedule::default(),
             decision: Decision::default(),
@@ -211,6 +220,9 @@ impl TrainConfig {
         }
         if !(s.learning_rate > 0.0 && s.learning_rate < 1.0 && s.lr_decay > 0.0 && s.lr_decay <= 1.0) {
             return invalid("[training] learning_rate must be in (0, 1), lr_decay in (0, 1]".into());
+        }
+        if !(self.session_prior_frames.is_finite() && self.session_prior_frames >= 0.0) {
+            return invalid("session_prior_frames must be a number >= 0".into());
         }
         if self.threads == 0 || self.feature_threads == 0 {
             return invalid("threads and feature_threads must be at least 1".into());

@@ -1,13 +1,13 @@
 //! Scoring a model on prepared utterances: per-file decisions and metrics (overall and per
 //! corpus), frame-level loss, and accuracy as a function of time since the utterance began.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use super::metrics::{Confusion, Metrics, argmax};
-use crate::data::Utterance;
 use crate::data::cache::FeatureMatrix;
+use crate::data::{NormStats, SpeakerNorm, SpeakerStats, Utterance};
 use crate::model::{Emotion, EmotionModel, ModelError, Probabilities};
 
 /// Seconds since utterance start at which accuracy is reported.
@@ -15,6 +15,16 @@ pub const TIME_POINTS_S: [f64; 10] = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5,
 
 /// Utterances per forward pass when scoring.
 const EVAL_BATCH: usize = 32;
+
+/// Where speaker-normalisation statistics come from, when the model uses them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sessions {
+    /// All of each speaker's files in the set: a live session that has heard the
+    /// speaker for a while.
+    PerSpeaker,
+    /// Each file alone, from a fresh session: a session's first utterance.
+    PerFile,
+}
 
 /// One scored file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,13 +80,25 @@ pub fn evaluate(
     model: &EmotionModel,
     items: &[(&Utterance, &FeatureMatrix)],
     warmup_frames: usize,
+    sessions: Sessions,
 ) -> Result<Evaluation, ModelError> {
+    let norm = &model.card().normalisation;
+    let speakers = (norm.speaker_norm != SpeakerNorm::Off && sessions == Sessions::PerSpeaker)
+        .then(|| speaker_statistics(norm, items));
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| items[i].1.frames);
     let mut frame_probs: Vec<Vec<Probabilities>> = vec![Vec::new(); items.len()];
     for chunk in order.chunks(EVAL_BATCH) {
         let inputs: Vec<&[f32]> = chunk.iter().map(|&i| items[i].1.data.as_slice()).collect();
-        for (&i, probs) in chunk.iter().zip(model.frame_probabilities(&inputs)?) {
+        let probs = match &speakers {
+            Some(stats) => {
+                let of: Vec<&SpeakerStats> =
+                    chunk.iter().map(|&i| &stats[&speaker_key(items[i].0)]).collect();
+                model.frame_probabilities_for_speakers(&inputs, &of)?
+            }
+            None => model.frame_probabilities(&inputs)?,
+        };
+        for (&i, probs) in chunk.iter().zip(probs) {
             frame_probs[i] = probs;
         }
     }
@@ -117,6 +139,23 @@ pub fn evaluate(
         by_time,
         results,
     })
+}
+
+/// Each speaker's statistics from all of its utterances in `items`, by [`speaker_key`].
+pub fn speaker_statistics(
+    norm: &NormStats,
+    items: &[(&Utterance, &FeatureMatrix)],
+) -> HashMap<String, SpeakerStats> {
+    let mut by_speaker: HashMap<String, Vec<&[f32]>> = HashMap::new();
+    for (u, m) in items {
+        by_speaker.entry(speaker_key(u)).or_default().push(&m.data);
+    }
+    by_speaker.into_iter().map(|(k, data)| (k, norm.speaker_stats(data))).collect()
+}
+
+/// A speaker's identity across corpora.
+pub fn speaker_key(utterance: &Utterance) -> String {
+    format!("{}/{}", utterance.corpus.name(), utterance.speaker)
 }
 
 fn time_point(

@@ -36,6 +36,10 @@ pub struct RunReport {
     pub val: Evaluation,
     /// Test scores (absent when the split has no test part).
     pub test: Option<Evaluation>,
+    /// Test scores with every file heard from a fresh session (its speaker's statistics
+    /// unknown); only for models with speaker normalisation.
+    #[serde(default)]
+    pub test_first_utterance: Option<Evaluation>,
     /// Per-epoch history.
     pub history: Vec<EpochRecord>,
     /// Files not used: (path, reason).
@@ -159,6 +163,10 @@ pub fn run_markdown(r: &RunReport, figures: &[(&str, &str)]) -> String {
     let others: Vec<(&str, &str)> = figures.iter().filter(|(c, _)| !c.contains("curves")).copied().collect();
     if let Some(test) = &r.test {
         s.push_str(&evaluation_markdown("Test (held-out speakers)", test, &others));
+    }
+    if let Some(cold) = &r.test_first_utterance {
+        let title = "Test, each file as a session's first utterance (speaker statistics not yet known)";
+        s.push_str(&evaluation_markdown(title, cold, &[]));
     }
     s.push_str(&evaluation_markdown("Validation", &r.val, &[]));
     s.push_str("## Training curves\n\n");

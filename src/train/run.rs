@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
-use super::evaluate::{Evaluation, evaluate};
+use super::evaluate::{Evaluation, Sessions, evaluate};
 use super::plots;
 use super::report::{RunReport, headline, run_markdown};
 use super::runs::RunDir;
 use super::trainer::{Fitted, TrainError, fit};
-use crate::data::{Part, SplitSpec};
+use crate::data::{Part, SpeakerNorm, SplitSpec};
 use crate::model::card::{CorpusUse, TrainingInfo};
 use crate::model::{ComputeDevice, EmotionModel};
 
@@ -117,15 +117,26 @@ fn fit_and_report(
     let Fitted { mut model, state, history } =
         fit(config, data, split, run, opts.device, resume, opts.show_progress)?;
     let warmup = config.training.warmup_frames;
-    let val = evaluate(&model, &data.clean_items(&data.indices(split, Part::Val)), warmup)?;
+    let val =
+        evaluate(&model, &data.clean_items(&data.indices(split, Part::Val)), warmup, Sessions::PerSpeaker)?;
     let test_idx = data.indices(split, Part::Test);
+    let test_items = data.clean_items(&test_idx);
     let test = if test_idx.is_empty() {
         None
     } else {
-        Some(evaluate(&model, &data.clean_items(&test_idx), warmup)?)
+        Some(evaluate(&model, &test_items, warmup, Sessions::PerSpeaker)?)
     };
+    let test_first_utterance =
+        if test_idx.is_empty() || model.card().normalisation.speaker_norm == SpeakerNorm::Off {
+            None
+        } else {
+            Some(evaluate(&model, &test_items, warmup, Sessions::PerFile)?)
+        };
     let minutes = state.seconds.max(started.elapsed().as_secs_f64()) / 60.0;
-    fill_card(&mut model, config, data, split, run, &state, minutes, opts, &val, test.as_ref());
+    let mut scores = vec![("val", &val)];
+    scores.extend(test.as_ref().map(|t| ("test", t)));
+    scores.extend(test_first_utterance.as_ref().map(|t| ("test_first_utterance", t)));
+    fill_card(&mut model, config, data, split, run, &state, minutes, opts, &scores);
     let model_path = model.save(&run.checkpoint("model"))?;
     let parts = split.assign(&data.utterances);
     let mut counts = BTreeMap::new();
@@ -154,6 +165,7 @@ fn fit_and_report(
         ),
         val,
         test,
+        test_first_utterance,
         history,
         skipped: data.skipped.iter().map(|s| (s.path.display().to_string(), s.reason.to_string())).collect(),
     };
@@ -162,6 +174,9 @@ fn fit_and_report(
         eprintln!("validation: {}", headline(&report.val.overall));
         if let Some(t) = &report.test {
             eprintln!("test:       {}", headline(&t.overall));
+        }
+        if let Some(t) = &report.test_first_utterance {
+            eprintln!("test, first utterance of a session: {}", headline(&t.overall));
         }
     }
     Ok(RunOutcome { run: run.path().to_owned(), model: model_path, report })
@@ -212,8 +227,7 @@ fn fill_card(
     state: &super::trainer::TrainState,
     minutes: f64,
     opts: &TrainOptions,
-    val: &Evaluation,
-    test: Option<&Evaluation>,
+    scores: &[(&str, &Evaluation)],
 ) {
     let parts = split.assign(&data.utterances);
     let mut corpora: BTreeMap<String, CorpusUse> = BTreeMap::new();
@@ -254,9 +268,8 @@ fn fill_card(
             card.metrics.insert(format!("{prefix}_ua_{corpus}"), m.ua);
         }
     };
-    put("val", val);
-    if let Some(t) = test {
-        put("test", t);
+    for (prefix, e) in scores {
+        put(prefix, e);
     }
 }
 

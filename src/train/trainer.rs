@@ -14,9 +14,9 @@ use tch::nn::{self, OptimizerConfig};
 use super::batch::{BatchItem, BatchShape, frame_loss, make_batch};
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
-use super::evaluate::evaluate;
+use super::evaluate::{Sessions, evaluate, speaker_key, speaker_statistics};
 use super::runs::RunDir;
-use crate::data::{NormAccumulator, NormStats, Part, Rng, SplitSpec};
+use crate::data::{NormAccumulator, NormStats, Part, Rng, SpeakerNorm, SpeakerStats, SplitSpec};
 use crate::model::{ComputeDevice, EmotionModel, ModelCard};
 
 /// One line of `metrics.jsonl`.
@@ -113,7 +113,13 @@ pub fn fit(
         acc.add(&data.features[i].variants[0].data);
     }
     let arch = config.model.architecture(dims);
-    let norm = NormStats { running_prior_frames: config.running_mean_prior_frames, ..acc.finish() };
+    let norm = NormStats {
+        running_prior_frames: config.running_mean_prior_frames,
+        speaker_norm: config.speaker_norm,
+        session_prior_frames: config.session_prior_frames,
+        ..acc.finish()
+    };
+    let speakers = training_speakers(data, &train, &norm);
     let mut card =
         ModelCard::new(&config.name, config.features.clone(), config.preprocess.clone(), norm, arch);
     card.decision = config.decision;
@@ -140,9 +146,11 @@ pub fn fit(
         let epoch = state.epoch + 1;
         let epoch_start = Instant::now();
         opt.set_lr(lr);
+        let context =
+            EpochData { data, train: &train, speakers: speakers.as_deref(), class_weight: &class_weight };
         let (train_loss, train_acc) =
-            run_epoch(config, data, &train, &class_weight, &model, &mut opt, epoch, device, show_progress)?;
-        let eval = evaluate(&model, &val_items, schedule.warmup_frames)?;
+            run_epoch(config, &context, &model, &mut opt, epoch, device, show_progress)?;
+        let eval = evaluate(&model, &val_items, schedule.warmup_frames, Sessions::PerSpeaker)?;
         let record = EpochRecord {
             epoch,
             train_loss,
@@ -205,13 +213,31 @@ fn class_weights(data: &PreparedData, train: &[usize]) -> [f32; crate::model::Em
     w
 }
 
+/// Each training utterance's speaker statistics (from all of that speaker's training
+/// files), in `train` order; `None` without speaker normalisation.
+fn training_speakers(data: &PreparedData, train: &[usize], norm: &NormStats) -> Option<Vec<SpeakerStats>> {
+    if norm.speaker_norm == SpeakerNorm::Off {
+        return None;
+    }
+    let items = data.clean_items(train);
+    let stats = speaker_statistics(norm, &items);
+    Some(items.iter().map(|(u, _)| stats[&speaker_key(u)].clone()).collect())
+}
+
+/// What an epoch trains on.
+struct EpochData<'a> {
+    data: &'a PreparedData,
+    /// Training utterance indices.
+    train: &'a [usize],
+    /// Their speakers' statistics, in `train` order (speaker normalisation only).
+    speakers: Option<&'a [SpeakerStats]>,
+    class_weight: &'a [f32; crate::model::Emotion::COUNT],
+}
+
 /// One pass over the training utterances; returns mean loss and frame accuracy.
-#[allow(clippy::too_many_arguments)]
 fn run_epoch(
     config: &TrainConfig,
-    data: &PreparedData,
-    train: &[usize],
-    class_weight: &[f32; crate::model::Emotion::COUNT],
+    context: &EpochData<'_>,
     model: &EmotionModel,
     opt: &mut nn::Optimizer,
     epoch: usize,
@@ -219,6 +245,7 @@ fn run_epoch(
     show_progress: bool,
 ) -> Result<(f64, f64), TrainError> {
     let schedule = &config.training;
+    let EpochData { data, train, speakers, class_weight } = *context;
     let mut rng = Rng::derive(config.seed, epoch as u64);
     let batches = bucketed_batches(data, train, schedule.batch_size, &mut rng);
     let bar = if show_progress { ProgressBar::new(batches.len() as u64) } else { ProgressBar::hidden() };
@@ -239,11 +266,13 @@ fn run_epoch(
     for (n, batch_indices) in batches.iter().enumerate() {
         let items: Vec<BatchItem<'_>> = batch_indices
             .iter()
-            .map(|&i| {
+            .map(|&k| {
+                let i = train[k];
                 let variants = &data.features[i].variants;
                 let label = data.utterances[i].label;
                 let weight = if schedule.class_balance { class_weight[label.index()] } else { 1.0 };
-                BatchItem { features: &variants[rng.below(variants.len())], label, weight }
+                let speaker = speakers.map(|s| &s[k]);
+                BatchItem { features: &variants[rng.below(variants.len())], label, weight, speaker }
             })
             .collect();
         let batch = make_batch(&items, norm, shape, Some((&config.augment, &mut rng)), device.device)?;
@@ -268,19 +297,19 @@ fn run_epoch(
     Ok((loss_sum / n, acc_sum / n))
 }
 
-/// Shuffled batches of similar-length utterances: shuffle, sort within pools of 16
-/// batches by length, cut into batches, shuffle the batch order.
+/// Shuffled batches of similar-length utterances, as positions in `train`: shuffle, sort
+/// within pools of 16 batches by length, cut into batches, shuffle the batch order.
 fn bucketed_batches(
     data: &PreparedData,
     train: &[usize],
     batch_size: usize,
     rng: &mut Rng,
 ) -> Vec<Vec<usize>> {
-    let mut order = train.to_vec();
+    let mut order: Vec<usize> = (0..train.len()).collect();
     rng.shuffle(&mut order);
     let mut batches = Vec::new();
     for pool in order.chunks_mut(batch_size * 16) {
-        pool.sort_by_key(|&i| data.features[i].variants[0].frames);
+        pool.sort_by_key(|&k| data.features[train[k]].variants[0].frames);
         batches.extend(pool.chunks(batch_size).map(<[usize]>::to_vec));
     }
     rng.shuffle(&mut batches);

@@ -163,3 +163,30 @@ fn unreadable_audio_is_reported_and_skipped() {
     assert!(data.skipped[0].reason.to_string().starts_with("unreadable audio"), "{}", data.skipped[0].reason);
     assert!(data.summary().contains("1 skipped (unreadable audio 1)"), "{}", data.summary());
 }
+
+/// With no validation speakers nothing can stop training early or pick an epoch: every
+/// epoch runs (patience 1 notwithstanding), and with weight averaging from epoch 2 the
+/// model is the saved average of epochs 2 and 3, not the last epoch's weights.
+#[test]
+fn without_validation_every_epoch_runs_and_weights_are_averaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config(tiny_corpus(dir.path()), &dir.path().join("cache"));
+    config.split.ravdess_val_actors = vec![];
+    config.training.patience = 1;
+    config.training.average_from_epoch = 2;
+    config.augment = AugmentConfig::none();
+    let split = SplitSpec::Fixed(config.split.clone());
+    let none = |u: &[emotrace::data::Utterance]| vec![false; u.len()];
+    let data = PreparedData::load(&config, &none, false).unwrap();
+    let cpu = ComputeDevice { device: tch::Device::Cpu };
+    let run = RunDir::create(&dir.path().join("runs"), "tiny").unwrap();
+    let fitted = fit(&config, &data, &split, &run, cpu, false, false).unwrap();
+    assert_eq!(fitted.history.len(), 3);
+    assert_eq!((fitted.state.best_epoch, fitted.state.averaged_epochs), (3, 2));
+    let items: Vec<&[f32]> = data.features.iter().map(|f| f.variants[0].data.as_slice()).collect();
+    let out = fitted.model.frame_probabilities(&items).unwrap();
+    let average = EmotionModel::load(&run.checkpoint("average"), cpu).unwrap();
+    let last = EmotionModel::load(&run.checkpoint("last"), cpu).unwrap();
+    assert_eq!(out, average.frame_probabilities(&items).unwrap());
+    assert_ne!(out, last.frame_probabilities(&items).unwrap());
+}

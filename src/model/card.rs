@@ -78,6 +78,9 @@ pub struct TrainingInfo {
     pub epochs_run: usize,
     /// The epoch the weights are from (best validation UA).
     pub best_epoch: usize,
+    /// Epochs whose weights were averaged into these (0: one epoch's weights).
+    #[serde(default)]
+    pub averaged_epochs: usize,
     /// Wall time of training, minutes.
     pub train_minutes: f64,
     /// Compute device and CPU threads used.

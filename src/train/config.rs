@@ -82,6 +82,9 @@ pub struct Schedule {
     pub max_frames: usize,
     /// Weight utterances by inverse class frequency, so every class counts the same (UA).
     pub class_balance: bool,
+    /// From this epoch on, the weights after every epoch are averaged and the average is
+    /// the trained model (stochastic weight averaging; 0 = off: the best epoch's weights).
+    pub average_from_epoch: usize,
 }
 
 impl Default for Schedule {
@@ -98,6 +101,7 @@ impl Default for Schedule {
             ramp_frames: 0,
             max_frames: 300,
             class_balance: true,
+            average_from_epoch: 0,
         }
     }
 }

@@ -26,6 +26,9 @@ pub struct RunReport {
     pub epochs_run: usize,
     /// Epoch of the kept weights.
     pub best_epoch: usize,
+    /// Epochs whose weights were averaged into the kept ones (0: one epoch's weights).
+    #[serde(default)]
+    pub averaged_epochs: usize,
     /// Training wall time, minutes.
     pub train_minutes: f64,
     /// libtorch threads.
@@ -154,10 +157,17 @@ pub fn run_markdown(r: &RunReport, figures: &[(&str, &str)]) -> String {
     let counts: Vec<String> = r.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(s, "- utterances: {}", counts.join(", "));
     let _ = writeln!(s, "- network: {}", r.architecture);
+    let weights = if r.averaged_epochs > 0 {
+        format!("the mean of the weights after each of the last {} epochs", r.averaged_epochs)
+    } else if r.val.overall.count == 0 {
+        format!("weights from epoch {} (the last: no validation speakers)", r.best_epoch)
+    } else {
+        format!("weights from epoch {} (best validation UA)", r.best_epoch)
+    };
     let _ = writeln!(
         s,
-        "- training: {} epochs, weights from epoch {} (best validation UA), {:.1} min on {} CPU thread(s)\n",
-        r.epochs_run, r.best_epoch, r.train_minutes, r.threads
+        "- training: {} epochs, {weights}, {:.1} min on {} CPU thread(s)\n",
+        r.epochs_run, r.train_minutes, r.threads
     );
     let curves: Vec<&(&str, &str)> = figures.iter().filter(|(c, _)| c.contains("curves")).collect();
     let others: Vec<(&str, &str)> = figures.iter().filter(|(c, _)| !c.contains("curves")).copied().collect();

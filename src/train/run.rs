@@ -152,6 +152,7 @@ fn fit_and_report(
         counts,
         epochs_run: state.epoch,
         best_epoch: state.best_epoch,
+        averaged_epochs: state.averaged_epochs,
         train_minutes: minutes,
         threads: config.threads,
         architecture: format!(
@@ -255,6 +256,7 @@ fn fill_card(
         seed: config.seed,
         epochs_run: state.epoch,
         best_epoch: state.best_epoch,
+        averaged_epochs: state.averaged_epochs,
         train_minutes: minutes,
         device: opts.device.to_string(),
         threads: config.threads,

@@ -1,5 +1,7 @@
 //! The training loop: per-frame loss on padded batches, validation UA every epoch, early
-//! stopping, best and last checkpoints, resumable.
+//! stopping, best and last checkpoints, resumable. Without validation speakers (every
+//! non-test speaker trains) nothing can choose an epoch: all `epochs` run and the last
+//! one is kept.
 //!
 //! Determinism: weights and dropout from `tch::manual_seed(seed)`, batch order,
 //! augmentation choices and SpecAugment from `Rng::derive(seed, epoch)`, so an epoch's
@@ -11,10 +13,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, OptimizerConfig};
 
+use super::average::add_to_average;
 use super::batch::{BatchItem, BatchShape, frame_loss, make_batch};
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
-use super::evaluate::{Sessions, evaluate, speaker_key, speaker_statistics};
+use super::evaluate::{Evaluation, Sessions, evaluate, speaker_key, speaker_statistics};
 use super::runs::RunDir;
 use crate::data::{NormAccumulator, NormStats, Part, Rng, SpeakerNorm, SpeakerStats, SplitSpec};
 use crate::model::{ComputeDevice, EmotionModel, ModelCard};
@@ -57,12 +60,16 @@ pub struct TrainState {
     pub finished: bool,
     /// Training wall time so far, s.
     pub seconds: f64,
+    /// Epochs folded into the weight average so far (0: no averaging).
+    #[serde(default)]
+    pub averaged_epochs: usize,
 }
 
 /// The best model and how training went.
 #[derive(Debug)]
 pub struct Fitted {
-    /// The model with the best validation UA (its card has normalisation etc.).
+    /// The model with the best validation UA, or the weight average when averaging (its
+    /// card has normalisation etc.).
     pub model: EmotionModel,
     /// Final state.
     pub state: TrainState,
@@ -104,9 +111,6 @@ pub fn fit(
     if train.is_empty() {
         return Err(TrainError::EmptyPart("train", describe()));
     }
-    if val.is_empty() {
-        return Err(TrainError::EmptyPart("validation", describe()));
-    }
     let dims = config.features.frame_dim();
     let mut acc = NormAccumulator::new(dims);
     for &i in &train {
@@ -125,6 +129,11 @@ pub fn fit(
     card.decision = config.decision;
     tch::manual_seed(config.seed as i64);
     let mut model = EmotionModel::build(card.clone(), device)?;
+    let mut average = if config.training.average_from_epoch > 0 {
+        Some(EmotionModel::build(card.clone(), device)?)
+    } else {
+        None
+    };
     let mut best = EmotionModel::build(card, device)?;
     let mut state = TrainState::default();
     let mut history = Vec::new();
@@ -133,6 +142,9 @@ pub fn fit(
         history = run.read_metrics().map_err(TrainError::Run)?;
         model.copy_weights_from(&EmotionModel::load(&run.checkpoint("last"), device)?)?;
         best.copy_weights_from(&EmotionModel::load(&run.checkpoint("best"), device)?)?;
+        if let Some(average) = average.as_mut().filter(|_| state.averaged_epochs > 0) {
+            average.copy_weights_from(&EmotionModel::load(&run.checkpoint("average"), device)?)?;
+        }
     }
     let schedule = &config.training;
     // A resumed run may have been given more epochs (or patience) than it stopped with.
@@ -141,6 +153,7 @@ pub fn fit(
     let mut opt = nn::adamw(0.9, 0.999, schedule.weight_decay).build(model.var_store(), lr)?;
     let class_weight = class_weights(data, &train);
     let val_items = data.clean_items(&val);
+    let keep_last = val.is_empty();
     let started = Instant::now() - std::time::Duration::from_secs_f64(state.seconds);
     while state.epoch < schedule.epochs && !state.finished {
         let epoch = state.epoch + 1;
@@ -150,33 +163,45 @@ pub fn fit(
             EpochData { data, train: &train, speakers: speakers.as_deref(), class_weight: &class_weight };
         let (train_loss, train_acc) =
             run_epoch(config, &context, &model, &mut opt, epoch, device, show_progress)?;
-        let eval = evaluate(&model, &val_items, schedule.warmup_frames, Sessions::PerSpeaker)?;
+        let eval = if keep_last {
+            None
+        } else {
+            Some(evaluate(&model, &val_items, schedule.warmup_frames, Sessions::PerSpeaker)?)
+        };
+        let val_score = |f: fn(&Evaluation) -> f64| eval.as_ref().map_or(0.0, f);
         let record = EpochRecord {
             epoch,
             train_loss,
             train_frame_accuracy: train_acc,
-            val_loss: eval.frame_loss,
-            val_ua: eval.overall.ua,
-            val_accuracy: eval.overall.accuracy,
-            val_macro_f1: eval.overall.macro_f1,
+            val_loss: val_score(|e| e.frame_loss),
+            val_ua: val_score(|e| e.overall.ua),
+            val_accuracy: val_score(|e| e.overall.accuracy),
+            val_macro_f1: val_score(|e| e.overall.macro_f1),
             learning_rate: lr,
             seconds: epoch_start.elapsed().as_secs_f64(),
         };
         if show_progress {
+            let val = if keep_last {
+                "no validation speakers".to_owned()
+            } else {
+                format!(
+                    "val loss {:.3} UA {:.1}% acc {:.1}% F1 {:.1}%",
+                    record.val_loss,
+                    100.0 * record.val_ua,
+                    100.0 * record.val_accuracy,
+                    100.0 * record.val_macro_f1
+                )
+            };
             eprintln!(
-                "epoch {epoch:>3}: train loss {:.3} frame acc {:.1}% | val loss {:.3} UA {:.1}% acc {:.1}% F1 {:.1}% | {:.0} s",
+                "epoch {epoch:>3}: train loss {:.3} frame acc {:.1}% | {val} | {:.0} s",
                 record.train_loss,
                 100.0 * record.train_frame_accuracy,
-                record.val_loss,
-                100.0 * record.val_ua,
-                100.0 * record.val_accuracy,
-                100.0 * record.val_macro_f1,
                 record.seconds
             );
         }
         run.append_metrics(&record).map_err(TrainError::Run)?;
         state.epoch = epoch;
-        if record.val_ua > state.best_val_ua || state.best_epoch == 0 {
+        if keep_last || record.val_ua > state.best_val_ua || state.best_epoch == 0 {
             state.best_val_ua = record.val_ua;
             state.best_epoch = epoch;
             state.epochs_without_improvement = 0;
@@ -188,13 +213,22 @@ pub fn fit(
         }
         history.push(record);
         model.save(&run.checkpoint("last"))?;
+        if let Some(average) = average.as_mut().filter(|_| epoch >= schedule.average_from_epoch) {
+            add_to_average(average, &model, state.averaged_epochs)?;
+            state.averaged_epochs += 1;
+            average.save(&run.checkpoint("average"))?;
+        }
         lr *= schedule.lr_decay;
         state.finished = state.epochs_without_improvement >= schedule.patience || epoch >= schedule.epochs;
         state.seconds = started.elapsed().as_secs_f64();
         run.write_state(&state).map_err(TrainError::Run)?;
     }
-    best.refresh_stream()?;
-    Ok(Fitted { model: best, state, history })
+    let mut chosen = match average {
+        Some(average) if state.averaged_epochs > 0 => average,
+        _ => best,
+    };
+    chosen.refresh_stream()?;
+    Ok(Fitted { model: chosen, state, history })
 }
 
 /// Inverse class frequency over the training utterances, scaled to mean 1 per utterance.

@@ -80,23 +80,23 @@ impl CurrentPanel {
     /// This session so far: length, speech share, and how much of the speech each
     /// emotion was on top.
     fn show_session_share(&self, ui: &mut Ui, state: &AppState, has_model: bool) {
-        let r = &state.readouts;
+        let session = &state.session;
         let hop_s = state.hop_s;
         ui.label(RichText::new("This session").strong());
-        let speech_s = r.speech_hops as f64 * hop_s;
-        let total_s = r.hops as f64 * hop_s;
+        let speech_s = session.speech_hops() as f64 * hop_s;
+        let total_s = session.hops() as f64 * hop_s;
         let share = if total_s > 0.0 { speech_s / total_s * 100.0 } else { 0.0 };
         ui.label(format!("{total_s:.1} s analysed, {speech_s:.1} s speech ({share:.0}%)"));
         if !has_model {
             return;
         }
-        let scored: u64 = r.top_hops.iter().sum();
+        let scored: u64 = session.top_counts().iter().sum();
         ui.label(
             RichText::new("top emotion, share of speech time").small().color(ui.visuals().weak_text_color()),
         );
         let width = ui.available_width().max(120.0);
         for emotion in Emotion::ALL {
-            let n = r.top_hops[emotion.index()];
+            let n = session.top_counts()[emotion.index()];
             let frac = if scored > 0 { n as f32 / scored as f32 } else { 0.0 };
             ui.horizontal(|ui| {
                 ui.add_sized([72.0, 16.0], egui::Label::new(RichText::new(emotion.name()).small()));

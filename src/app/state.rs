@@ -4,9 +4,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::engine::recorder::SummaryBuilder;
 use crate::engine::{Marker, Probabilities, Snapshot};
 use crate::features::FeatureConfig;
-use crate::model::Emotion;
 
 use super::trace::TraceHistory;
 
@@ -101,12 +101,6 @@ pub struct Readouts {
     pub dropped_samples: u64,
     /// Latency of the newest hop, in ms.
     pub latency_ms: f32,
-    /// Hops received this session.
-    pub hops: u64,
-    /// Hops counted as speech this session.
-    pub speech_hops: u64,
-    /// Speech hops per top emotion this session, indexed by `Emotion::index`.
-    pub top_hops: [u64; Emotion::COUNT],
 }
 
 /// Everything the window draws.
@@ -118,6 +112,8 @@ pub struct AppState {
     pub spectrogram: SpectrogramRing,
     /// Latest values.
     pub readouts: Readouts,
+    /// This session's counts (as a recording's summary makes them).
+    pub session: SummaryBuilder,
     /// Notes added this session, oldest first.
     pub markers: Vec<Marker>,
     /// Added to stream times (a replay started part-way into its file), in seconds.
@@ -138,6 +134,7 @@ impl AppState {
             trace: TraceHistory::default(),
             spectrogram: SpectrogramRing::new(width, features.n_mels),
             readouts: Readouts::default(),
+            session: SummaryBuilder::default(),
             markers: Vec::new(),
             time_offset_s: 0.0,
             hop_s,
@@ -170,13 +167,9 @@ impl AppState {
         if snapshot.probabilities.is_some() {
             r.last_probabilities = snapshot.probabilities;
         }
-        r.speech_hops += u64::from(snapshot.speech);
-        if let Some((emotion, _)) = snapshot.top() {
-            r.top_hops[emotion.index()] += 1;
-        }
         r.dropped_samples = snapshot.dropped_samples;
         r.latency_ms = snapshot.latency_ms;
-        r.hops += 1;
+        self.session.add(snapshot);
     }
 
     /// Notes a marker at its stream time (plus the offset).
@@ -230,5 +223,10 @@ mod tests {
         assert_eq!(state.readouts.last_probabilities, Some([0.1; 7]));
         assert_eq!(state.spectrogram.written(), 2);
         assert_eq!(state.spectrogram.width(), 100);
+        let session = &state.session;
+        assert_eq!(
+            (session.hops(), session.speech_hops(), session.top_counts().iter().sum::<u64>()),
+            (2, 1, 1)
+        );
     }
 }

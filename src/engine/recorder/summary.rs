@@ -144,6 +144,21 @@ impl SummaryBuilder {
         }
     }
 
+    /// Hops counted so far.
+    pub fn hops(&self) -> u64 {
+        self.hops
+    }
+
+    /// Hops in speech so far.
+    pub fn speech_hops(&self) -> u64 {
+        self.speech_hops
+    }
+
+    /// Scored speech hops per top emotion so far, indexed by `Emotion::index`.
+    pub fn top_counts(&self) -> &[u64; Emotion::COUNT] {
+        &self.top_counts
+    }
+
     /// Fills the computed fields of `summary`.
     pub fn fill(&self, summary: &mut SessionSummary) {
         summary.hops = self.hops;

@@ -38,6 +38,7 @@ fn saved(dir: &Path, name: &str, lstm1_units: usize) -> PathBuf {
         dropout: 0.1,
         classes: 7,
         mean_pooling: false,
+        members: 1,
     };
     let norm =
         NormStats { mean: vec![0.1; dims], std: vec![2.0; dims], frames: 10, ..NormStats::identity(dims) };

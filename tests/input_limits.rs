@@ -28,6 +28,7 @@ fn tiny_model(dir: &Path) -> std::path::PathBuf {
         dropout: 0.0,
         classes: 7,
         mean_pooling: false,
+        members: 1,
     };
     let norm = NormStats { frames: 1, ..NormStats::identity(dims) };
     let card = ModelCard::new("tiny", features, Preprocess::default(), norm, arch);

@@ -26,6 +26,7 @@ fn small_card(dims: usize) -> ModelCard {
         dropout: 0.1,
         classes: 7,
         mean_pooling: false,
+        members: 1,
     };
     let norm = NormStats {
         mean: (0..dims).map(|i| i as f32 * 0.1).collect(),
@@ -100,6 +101,54 @@ fn batching_does_not_change_outputs() {
             assert!((x - y).abs() < 1e-6, "{x} vs {y}");
         }
     }
+}
+
+/// Two networks saved as one ensemble: its probabilities are the mean of theirs, frame by
+/// frame, batched and streamed, and it round-trips through save and load exactly.
+#[test]
+fn ensemble_is_the_mean_of_its_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let dims = FeatureConfig::default().frame_dim();
+    let members: Vec<EmotionModel> = [11, 12]
+        .into_iter()
+        .map(|seed| {
+            tch::manual_seed(seed);
+            EmotionModel::build(small_card(dims), cpu()).unwrap()
+        })
+        .collect();
+    let refs: Vec<&EmotionModel> = members.iter().collect();
+    let mut ensemble = EmotionModel::ensemble(&refs, cpu()).unwrap();
+    assert_eq!(ensemble.card().architecture.members, 2);
+    let x = features(40, dims, 0.5);
+    let each: Vec<_> = members.iter().map(|m| m.frame_probabilities(&[&x]).unwrap().remove(0)).collect();
+    let mean = ensemble.frame_probabilities(&[&x]).unwrap().remove(0);
+    let mut stream = ensemble.new_stream();
+    for (t, frame) in x.chunks(dims).enumerate() {
+        let stepped = stream.step(&ensemble, frame).unwrap();
+        for k in 0..7 {
+            let expected = (each[0][t][k] + each[1][t][k]) / 2.0;
+            assert!(
+                (mean[t][k] - expected).abs() < 1e-6,
+                "frame {t} class {k}: {} vs {expected}",
+                mean[t][k]
+            );
+            assert!((stepped[k] - expected).abs() < 1e-5, "streamed frame {t} class {k}");
+        }
+    }
+    let card = ensemble.save(&dir.path().join("pair")).unwrap();
+    let loaded = EmotionModel::load(&card, cpu()).unwrap();
+    assert_eq!(loaded.frame_probabilities(&[&x]).unwrap().remove(0), mean);
+
+    let other = EmotionModel::build(
+        ModelCard {
+            architecture: Architecture { lstm1_units: 9, ..small_card(dims).architecture },
+            ..small_card(dims)
+        },
+        cpu(),
+    )
+    .unwrap();
+    let err = EmotionModel::ensemble(&[&members[0], &other], cpu()).unwrap_err();
+    assert!(err.to_string().contains("member 1 has another architecture"), "{err}");
 }
 
 fn rewrite_card(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {

@@ -40,6 +40,7 @@ fn model(samples: &[f32]) -> EmotionModel {
         dropout: 0.3,
         classes: 7,
         mean_pooling: false,
+        members: 1,
     };
     tch::manual_seed(5);
     let card = ModelCard::new("stream-test", features, Preprocess::default(), acc.finish(), arch);

@@ -12,6 +12,7 @@ use emotrace::model::timeline::predict_samples;
 use emotrace::model::{ComputeDevice, EmotionModel};
 use emotrace::train::config::{ModelShape, Schedule};
 use emotrace::train::dataset::PreparedData;
+use emotrace::train::ensemble::fit_members;
 use emotrace::train::trainer::fit;
 use emotrace::train::{RunDir, TrainConfig};
 
@@ -52,6 +53,7 @@ fn tiny_config(data: PathBuf, cache: &Path) -> TrainConfig {
             dense_units: vec![],
             dropout: 0.0,
             mean_pooling: true,
+            members: 1,
         },
         running_mean_prior_frames: 30.0,
         speaker_norm: SpeakerNorm::MeanStd,
@@ -189,4 +191,40 @@ fn without_validation_every_epoch_runs_and_weights_are_averaged() {
     let last = EmotionModel::load(&run.checkpoint("last"), cpu).unwrap();
     assert_eq!(out, average.frame_probabilities(&items).unwrap());
     assert_ne!(out, last.frame_probabilities(&items).unwrap());
+}
+
+/// `members = 2` trains two networks with consecutive seeds in sub-runs and saves them as
+/// one model whose outputs are the mean of the two members' best checkpoints.
+#[test]
+fn members_train_one_after_another_and_average() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config(tiny_corpus(dir.path()), &dir.path().join("cache"));
+    config.model.members = 2;
+    config.training.epochs = 2;
+    config.augment = AugmentConfig::none();
+    let split = SplitSpec::Fixed(config.split.clone());
+    let none = |u: &[emotrace::data::Utterance]| vec![false; u.len()];
+    let data = PreparedData::load(&config, &none, false).unwrap();
+    let cpu = ComputeDevice { device: tch::Device::Cpu };
+    let run = RunDir::create(&dir.path().join("runs"), "pair").unwrap();
+    let fitted = fit_members(&config, &data, &split, &run, cpu, false, false).unwrap();
+    assert_eq!(fitted.model.card().architecture.members, 2);
+    let items: Vec<&[f32]> = data.features.iter().take(4).map(|f| f.variants[0].data.as_slice()).collect();
+    let members: Vec<_> = ["member-1", "member-2"]
+        .iter()
+        .map(|m| EmotionModel::load(&run.path().join(m).join("best"), cpu).unwrap())
+        .collect();
+    assert_ne!(
+        members[0].frame_probabilities(&items).unwrap(),
+        members[1].frame_probabilities(&items).unwrap()
+    );
+    let each: Vec<_> = members.iter().map(|m| m.frame_probabilities(&items).unwrap()).collect();
+    for (u, frames) in fitted.model.frame_probabilities(&items).unwrap().iter().enumerate() {
+        for (t, p) in frames.iter().enumerate() {
+            for k in 0..7 {
+                let expected = (each[0][u][t][k] + each[1][u][t][k]) / 2.0;
+                assert!((p[k] - expected).abs() < 1e-6, "utterance {u} frame {t} class {k}");
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tch::{Kind, Tensor, nn};
 
 use super::card::{Decision, ModelCard};
-use super::network::EmotionNet;
+use super::network::{EmotionNet, names};
 use super::stream::{StreamError, StreamState, StreamWeights};
 use super::{ComputeDevice, Emotion, ModelError};
 use crate::data::SpeakerStats;
@@ -81,6 +81,42 @@ impl EmotionModel {
         copy_weights_strictly(&vs, &weights_path)?;
         vs.freeze();
         Self::assemble(card, card_path, vs, net, device)
+    }
+
+    /// One model of several single-network models of the same card (their weights copied
+    /// under `member{i}.`); its card is the first's with `architecture.members` set.
+    pub fn ensemble(members: &[&EmotionModel], device: ComputeDevice) -> Result<Self, ModelError> {
+        let Some(first) = members.first() else {
+            return Err(ModelError::NotACard {
+                path: PathBuf::from("<ensemble>"),
+                reason: "no members".into(),
+            });
+        };
+        let mut card = first.card.clone();
+        card.architecture.members = members.len();
+        let mut model = Self::build(card, device)?;
+        let torch = |source| ModelError::Torch { path: model.path.clone(), source };
+        let target = model.vs.variables();
+        tch::no_grad(|| -> Result<(), tch::TchError> {
+            for (i, member) in members.iter().enumerate() {
+                if member.card.architecture != first.card.architecture
+                    || member.card.architecture.members != 1
+                {
+                    return Err(tch::TchError::Shape(format!("member {i} has another architecture")));
+                }
+                for (name, value) in member.vs.variables() {
+                    let key = format!("{}{name}", names::member(i, members.len()));
+                    let Some(mut slot) = target.get(&key).map(Tensor::shallow_clone) else {
+                        return Err(tch::TchError::Shape(format!("no variable {key} in the ensemble")));
+                    };
+                    slot.f_copy_(&value)?;
+                }
+            }
+            Ok(())
+        })
+        .map_err(torch)?;
+        model.refresh_stream()?;
+        Ok(model)
     }
 
     /// Writes `<stem>.safetensors` then `<stem>.json` (each via a temporary file and a

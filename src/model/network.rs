@@ -2,6 +2,9 @@
 //! pooling] -> dense (ReLU)... -> logits over the seven classes. One builder for training
 //! and inference.
 //!
+//! A model may hold several members of that shape, trained independently (different
+//! seeds): its probabilities are the mean of theirs (an ensemble).
+//!
 //! Inputs are normalised features `[batch, frames, input_dims]`; the output has a logit
 //! vector for every frame (the LSTMs are causal, so frame `t` depends on frames `0..=t`
 //! only, and padding after a sequence's end does not change its outputs).
@@ -32,6 +35,14 @@ pub struct Architecture {
     /// that stays streamable). Off in models from before it existed.
     #[serde(default)]
     pub mean_pooling: bool,
+    /// Members of this shape whose probabilities are averaged (1: a single network, as
+    /// in models from before ensembles existed).
+    #[serde(default = "one_member")]
+    pub members: usize,
+}
+
+fn one_member() -> usize {
+    1
 }
 
 /// Most units (or input values) any one layer may have. A card stating more is corrupt:
@@ -39,6 +50,8 @@ pub struct Architecture {
 pub const MAX_LAYER_UNITS: usize = 8_192;
 /// Most hidden dense layers.
 pub const MAX_DENSE_LAYERS: usize = 16;
+/// Most ensemble members.
+pub const MAX_MEMBERS: usize = 16;
 /// Most trainable parameters (400 MB of f32).
 pub const MAX_PARAMETERS: usize = 100_000_000;
 
@@ -53,6 +66,7 @@ impl Architecture {
             dropout: 0.3,
             classes: Emotion::COUNT,
             mean_pooling: false,
+            members: 1,
         }
     }
 
@@ -63,6 +77,9 @@ impl Architecture {
         }
         if self.dense_units.contains(&0) {
             return Err("dense_units must be positive".into());
+        }
+        if !(1..=MAX_MEMBERS).contains(&self.members) {
+            return Err(format!("members is {}, must be 1 to {MAX_MEMBERS}", self.members));
         }
         // NOTE: before any size arithmetic: a huge class count used to overflow
         // `parameter_count` (found by tests/fuzz_model_file.rs).
@@ -113,7 +130,7 @@ impl Architecture {
             total = total.saturating_add(width.saturating_mul(units).saturating_add(units));
             width = units;
         }
-        total
+        total.saturating_mul(self.members.max(1))
     }
 }
 
@@ -129,11 +146,23 @@ pub mod names {
     }
     /// Output layer's prefix.
     pub const HEAD: &str = "head";
+    /// Prefix of every variable of member `i` of an ensemble (`member{i}.`); a single
+    /// network's variables have none.
+    pub fn member(i: usize, members: usize) -> String {
+        if members > 1 { format!("member{i}.") } else { String::new() }
+    }
 }
 
-/// The built network; its variables live in the `VarStore` it was built in.
+/// The built network (one or more members); its variables live in the `VarStore` it was
+/// built in.
 #[derive(Debug)]
 pub struct EmotionNet {
+    members: Vec<MemberNet>,
+}
+
+/// One member: LSTM 1 -> dropout -> LSTM 2 -> dropout -> [mean pooling] -> dense -> head.
+#[derive(Debug)]
+pub struct MemberNet {
     lstm1: nn::LSTM,
     lstm2: nn::LSTM,
     dense: Vec<nn::Linear>,
@@ -143,8 +172,48 @@ pub struct EmotionNet {
 }
 
 impl EmotionNet {
-    /// Creates the variables under `root` (fresh, seeded by `tch::manual_seed`).
+    /// Creates the variables under `root` (fresh, seeded by `tch::manual_seed`); member
+    /// `i` of an ensemble under `member{i}`.
     pub fn new(root: &nn::Path<'_>, arch: &Architecture) -> Self {
+        let members = if arch.members > 1 {
+            (0..arch.members).map(|i| MemberNet::new(&(root / format!("member{i}")), arch)).collect()
+        } else {
+            vec![MemberNet::new(root, arch)]
+        };
+        Self { members }
+    }
+
+    /// Per-frame logits `[batch, frames, classes]` of normalised inputs `[batch, frames, dims]`.
+    /// `train` turns dropout on. For an ensemble, the log of the mean of the members'
+    /// probabilities (so its softmax is the ensemble's probabilities).
+    pub fn forward_t(&self, input: &Tensor, train: bool) -> Tensor {
+        match self.members.as_slice() {
+            [single] => single.forward_t(input, train),
+            _ => self.probabilities_t(input, train).log(),
+        }
+    }
+
+    /// Per-frame probabilities `[batch, frames, classes]` (inference: no dropout).
+    pub fn probabilities(&self, input: &Tensor) -> Tensor {
+        self.probabilities_t(input, false)
+    }
+
+    fn probabilities_t(&self, input: &Tensor, train: bool) -> Tensor {
+        let mut sum = self.members[0].forward_t(input, train).softmax(-1, Kind::Float);
+        for member in &self.members[1..] {
+            sum += member.forward_t(input, train).softmax(-1, Kind::Float);
+        }
+        sum / self.members.len() as f64
+    }
+
+    /// The members, in order.
+    pub fn members(&self) -> &[MemberNet] {
+        &self.members
+    }
+}
+
+impl MemberNet {
+    fn new(root: &nn::Path<'_>, arch: &Architecture) -> Self {
         let cfg = nn::RNNConfig { batch_first: true, ..Default::default() };
         let lstm1 = nn::lstm(root / names::LSTM1, arch.input_dims as i64, arch.lstm1_units as i64, cfg);
         let lstm2 = nn::lstm(root / names::LSTM2, arch.lstm1_units as i64, arch.lstm2_units as i64, cfg);
@@ -158,9 +227,7 @@ impl EmotionNet {
         Self { lstm1, lstm2, dense, head, dropout: arch.dropout, mean_pooling: arch.mean_pooling }
     }
 
-    /// Per-frame logits `[batch, frames, classes]` of normalised inputs `[batch, frames, dims]`.
-    /// `train` turns dropout on.
-    pub fn forward_t(&self, input: &Tensor, train: bool) -> Tensor {
+    fn forward_t(&self, input: &Tensor, train: bool) -> Tensor {
         let (h1, _) = self.lstm1.seq(input);
         let h1 = h1.dropout(self.dropout, train);
         let (h2, _) = self.lstm2.seq(&h1);
@@ -177,11 +244,6 @@ impl EmotionNet {
     /// Whether the dense layers also see the running mean of LSTM 2's outputs.
     pub fn mean_pooling(&self) -> bool {
         self.mean_pooling
-    }
-
-    /// Per-frame probabilities `[batch, frames, classes]` (inference: no dropout).
-    pub fn probabilities(&self, input: &Tensor) -> Tensor {
-        self.forward_t(input, false).softmax(-1, Kind::Float)
     }
 
     /// The hidden dense layers, in order.

@@ -43,12 +43,19 @@ struct CellWeights {
     hidden: i64,
 }
 
-/// Weights of a built network, arranged for one-frame steps, plus normalisation.
+/// One member's weights, arranged for one-frame steps.
 #[derive(Debug)]
-pub struct StreamWeights {
+struct MemberWeights {
     cells: [CellWeights; 2],
     /// Hidden dense layers then the head: (weight `[out, in]`, bias `[out]`).
     linears: Vec<(Tensor, Tensor)>,
+}
+
+/// Weights of a built network (every member), arranged for one-frame steps, plus
+/// normalisation.
+#[derive(Debug)]
+pub struct StreamWeights {
+    members: Vec<MemberWeights>,
     norm: NormStats,
     input_dims: usize,
     /// Whether the dense layers see LSTM 2's output and its running mean.
@@ -83,13 +90,22 @@ impl StreamWeights {
                 hidden: hidden as i64,
             })
         };
-        let cells = [cell(names::LSTM1, arch.lstm1_units)?, cell(names::LSTM2, arch.lstm2_units)?];
         let linear = |l: &nn::Linear| -> Result<(Tensor, Tensor), StreamError> {
             let bias = l.bs.as_ref().ok_or_else(|| StreamError::MissingVariable("linear bias".into()))?;
             Ok((l.ws.detach(), bias.detach()))
         };
-        let mut linears = net.dense_layers().iter().map(linear).collect::<Result<Vec<_>, _>>()?;
-        linears.push(linear(net.head())?);
+        let count = net.members().len();
+        let mut members = Vec::with_capacity(count);
+        for (i, member) in net.members().iter().enumerate() {
+            let prefix = names::member(i, count);
+            let cells = [
+                cell(&format!("{prefix}{}", names::LSTM1), arch.lstm1_units)?,
+                cell(&format!("{prefix}{}", names::LSTM2), arch.lstm2_units)?,
+            ];
+            let mut linears = member.dense_layers().iter().map(linear).collect::<Result<Vec<_>, _>>()?;
+            linears.push(linear(member.head())?);
+            members.push(MemberWeights { cells, linears });
+        }
         if norm.dims() != arch.input_dims {
             return Err(StreamError::FrameSize { got: norm.dims(), expected: arch.input_dims });
         }
@@ -99,13 +115,13 @@ impl StreamWeights {
                 arch.lstm1_units as i64,
                 arch.lstm2_units as i64,
                 i64::from(arch.mean_pooling),
+                count as i64,
             ]
             .into_iter()
-            .chain(linears.iter().map(|(w, _)| w.size()[0])),
+            .chain(members[0].linears.iter().map(|(w, _)| w.size()[0])),
         );
         Ok(Self {
-            cells,
-            linears,
+            members,
             norm,
             input_dims: arch.input_dims,
             mean_pooling: arch.mean_pooling,
@@ -176,6 +192,18 @@ impl CellState {
 /// The recurrent state of one utterance being streamed, with every buffer a step needs.
 #[derive(Debug)]
 pub struct StreamState {
+    members: Vec<MemberState>,
+    normalised: Vec<f32>,
+    normaliser: FrameNormaliser,
+    /// The weights' `shape_key`, to check the state fits the model without asking libtorch
+    /// (`Tensor::size` allocates).
+    shape_key: u64,
+    frames: u64,
+}
+
+/// One member's recurrent state and buffers.
+#[derive(Debug)]
+struct MemberState {
     cells: [CellState; 2],
     /// Mean pooling: the sum of LSTM 2's outputs this utterance, and the dense input
     /// `[h, sum / frames]` with its two halves as views.
@@ -185,29 +213,21 @@ pub struct StreamState {
     pooled_mean: Tensor,
     /// Output of each linear layer (hidden dense layers, then logits).
     linear_out: Vec<Tensor>,
-    normalised: Vec<f32>,
-    normaliser: FrameNormaliser,
     logits: [f32; Emotion::COUNT],
-    /// The weights' `shape_key`, to check the state fits the model without asking libtorch
-    /// (`Tensor::size` allocates).
-    shape_key: u64,
-    frames: u64,
 }
 
-impl StreamState {
-    /// A zero state sized for `weights`.
-    pub fn new(weights: &StreamWeights) -> Self {
-        let _guard = tch::no_grad_guard();
+impl MemberState {
+    fn new(weights: &StreamWeights, member: &MemberWeights) -> Self {
         let cells = [
-            CellState::new(weights.cells[0].hidden, weights.device),
-            CellState::new(weights.cells[1].hidden, weights.device),
+            CellState::new(member.cells[0].hidden, weights.device),
+            CellState::new(member.cells[1].hidden, weights.device),
         ];
-        let hidden = weights.cells[1].hidden;
+        let hidden = member.cells[1].hidden;
         let pooled_width = if weights.mean_pooling { 2 * hidden } else { 0 };
         let pooled = Tensor::zeros([pooled_width], (Kind::Float, weights.device));
         let pooled_h = pooled.narrow(0, 0, pooled_width / 2);
         let pooled_mean = pooled.narrow(0, pooled_width / 2, pooled_width / 2);
-        let linear_out = weights
+        let linear_out = member
             .linears
             .iter()
             .map(|(_, b)| Tensor::zeros([b.size()[0]], (Kind::Float, weights.device)))
@@ -222,9 +242,57 @@ impl StreamState {
             pooled_h,
             pooled_mean,
             linear_out,
+            logits: [0.0; Emotion::COUNT],
+        }
+    }
+
+    fn reset(&mut self) -> Result<(), tch::TchError> {
+        for cell in &mut self.cells {
+            cell.reset()?;
+        }
+        let _ = self.pooled_sum.f_zero_()?;
+        Ok(())
+    }
+
+    /// Advances one normalised frame (`frames` already stepped this utterance); the
+    /// member's logits are left in `self.logits`.
+    fn step(
+        &mut self,
+        weights: &StreamWeights,
+        member: &MemberWeights,
+        input: &Tensor,
+        frames: u64,
+    ) -> Result<(), tch::TchError> {
+        self.cells[0].step(&member.cells[0], input)?;
+        let [first, second] = &mut self.cells;
+        second.step(&member.cells[1], &first.h)?;
+        let mut previous = &self.cells[1].h;
+        if weights.mean_pooling {
+            let _ = self.pooled_sum.f_add_(previous)?;
+            self.pooled_h.f_copy_(previous)?;
+            let _ = self.pooled_sum.f_mul_scalar_out(&self.pooled_mean, 1.0 / (frames + 1) as f64)?;
+            previous = &self.pooled;
+        }
+        let last = self.linear_out.len() - 1;
+        for (i, ((w, b), out)) in member.linears.iter().zip(self.linear_out.iter_mut()).enumerate() {
+            let _ = b.f_addmv_out(out, w, previous)?;
+            if i < last {
+                let _ = out.f_relu_()?;
+            }
+            previous = out;
+        }
+        previous.f_copy_data(&mut self.logits, Emotion::COUNT)
+    }
+}
+
+impl StreamState {
+    /// A zero state sized for `weights`.
+    pub fn new(weights: &StreamWeights) -> Self {
+        let _guard = tch::no_grad_guard();
+        Self {
+            members: weights.members.iter().map(|m| MemberState::new(weights, m)).collect(),
             normalised: vec![0.0; weights.input_dims],
             normaliser: FrameNormaliser::new(weights.input_dims),
-            logits: [0.0; Emotion::COUNT],
             shape_key: weights.shape_key,
             frames: 0,
         }
@@ -234,10 +302,9 @@ impl StreamState {
     /// statistics, when the model uses them, carry on).
     pub fn reset(&mut self) -> Result<(), StreamError> {
         let _guard = tch::no_grad_guard();
-        for cell in &mut self.cells {
-            cell.reset()?;
+        for member in &mut self.members {
+            member.reset()?;
         }
-        let _ = self.pooled_sum.f_zero_()?;
         self.normaliser.reset_utterance();
         self.frames = 0;
         Ok(())
@@ -256,7 +323,8 @@ impl StreamState {
     }
 
     /// Advances one frame of raw features (normalised here, with the model's statistics)
-    /// and returns the class probabilities after it, in [`Emotion`] order.
+    /// and returns the class probabilities after it, in [`Emotion`] order (the mean of
+    /// the members' for an ensemble).
     pub fn step_with(
         &mut self,
         weights: &StreamWeights,
@@ -274,27 +342,16 @@ impl StreamState {
         if weights.device != Device::Cpu {
             input = input.f_to_device(weights.device)?;
         }
-        self.cells[0].step(&weights.cells[0], &input)?;
-        let [first, second] = &mut self.cells;
-        second.step(&weights.cells[1], &first.h)?;
-        let mut previous = &self.cells[1].h;
-        if weights.mean_pooling {
-            let _ = self.pooled_sum.f_add_(previous)?;
-            self.pooled_h.f_copy_(previous)?;
-            let _ = self.pooled_sum.f_mul_scalar_out(&self.pooled_mean, 1.0 / (self.frames + 1) as f64)?;
-            previous = &self.pooled;
-        }
-        let last = self.linear_out.len() - 1;
-        for (i, ((w, b), out)) in weights.linears.iter().zip(self.linear_out.iter_mut()).enumerate() {
-            let _ = b.f_addmv_out(out, w, previous)?;
-            if i < last {
-                let _ = out.f_relu_()?;
+        let mut mean = [0.0f32; Emotion::COUNT];
+        let share = 1.0 / self.members.len() as f32;
+        for (state, member) in self.members.iter_mut().zip(&weights.members) {
+            state.step(weights, member, &input, self.frames)?;
+            for (m, p) in mean.iter_mut().zip(softmax(&state.logits)) {
+                *m += p * share;
             }
-            previous = out;
         }
-        previous.f_copy_data(&mut self.logits, Emotion::COUNT)?;
         self.frames += 1;
-        Ok(softmax(&self.logits))
+        Ok(mean)
     }
 }
 
@@ -317,6 +374,14 @@ mod tests {
     use crate::data::SpeakerNorm;
 
     fn built(seed: i64, mean_pooling: bool) -> (nn::VarStore, EmotionNet, Architecture) {
+        built_members(seed, mean_pooling, 1)
+    }
+
+    fn built_members(
+        seed: i64,
+        mean_pooling: bool,
+        members: usize,
+    ) -> (nn::VarStore, EmotionNet, Architecture) {
         tch::manual_seed(seed);
         let arch = Architecture {
             input_dims: 5,
@@ -326,6 +391,7 @@ mod tests {
             dropout: 0.2,
             classes: 7,
             mean_pooling,
+            members,
         };
         let vs = nn::VarStore::new(Device::Cpu);
         let net = EmotionNet::new(&vs.root(), &arch);
@@ -365,9 +431,10 @@ mod tests {
     /// starts afresh; with and without causal mean pooling and speaker normalisation.
     #[test]
     fn steps_equal_batched_forward() {
-        steps_equal_batched_forward_with(false, SpeakerNorm::Off);
-        steps_equal_batched_forward_with(true, SpeakerNorm::Off);
-        steps_equal_batched_forward_with(false, SpeakerNorm::MeanStd);
+        steps_equal_batched_forward_with(false, SpeakerNorm::Off, 1);
+        steps_equal_batched_forward_with(true, SpeakerNorm::Off, 1);
+        steps_equal_batched_forward_with(false, SpeakerNorm::MeanStd, 1);
+        steps_equal_batched_forward_with(true, SpeakerNorm::Off, 3);
     }
 
     /// With speaker normalisation, `reset` keeps the session's statistics: the same
@@ -394,8 +461,8 @@ mod tests {
         assert_eq!(run(&mut state), first, "a new session starts afresh");
     }
 
-    fn steps_equal_batched_forward_with(mean_pooling: bool, speaker_norm: SpeakerNorm) {
-        let (vs, net, arch) = built(7, mean_pooling);
+    fn steps_equal_batched_forward_with(mean_pooling: bool, speaker_norm: SpeakerNorm, members: usize) {
+        let (vs, net, arch) = built_members(7, mean_pooling, members);
         let norm = NormStats {
             mean: vec![0.5, -1.0, 2.0, 0.0, 3.0],
             std: vec![1.0, 2.0, 0.5, 1.5, 4.0],

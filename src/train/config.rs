@@ -24,6 +24,9 @@ pub struct ModelShape {
     pub dropout: f64,
     /// Dense layers also see the running mean of LSTM 2's outputs (causal mean pooling).
     pub mean_pooling: bool,
+    /// Networks trained one after another (seeds `seed`, `seed + 1`, ...) and saved as
+    /// one model whose probabilities are the mean of theirs (1 = a single network).
+    pub members: usize,
 }
 
 impl Default for ModelShape {
@@ -35,6 +38,7 @@ impl Default for ModelShape {
             dense_units: a.dense_units,
             dropout: a.dropout,
             mean_pooling: a.mean_pooling,
+            members: a.members,
         }
     }
 }
@@ -50,6 +54,7 @@ impl ModelShape {
             dropout: self.dropout,
             classes: Emotion::COUNT,
             mean_pooling: self.mean_pooling,
+            members: self.members,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod average;
 pub mod batch;
 pub mod config;
 pub mod dataset;
+pub mod ensemble;
 pub mod evaluate;
 pub mod metrics;
 pub mod plots;

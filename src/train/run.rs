@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
+use super::ensemble::fit_members;
 use super::evaluate::{Evaluation, Sessions, evaluate};
 use super::plots;
 use super::report::{RunReport, headline, run_markdown};
 use super::runs::RunDir;
-use super::trainer::{Fitted, TrainError, fit};
+use super::trainer::{Fitted, TrainError};
 use crate::data::{Part, SpeakerNorm, SplitSpec};
 use crate::model::card::{CorpusUse, TrainingInfo};
 use crate::model::{ComputeDevice, EmotionModel};
@@ -115,7 +116,7 @@ fn fit_and_report(
 ) -> Result<RunOutcome, TrainError> {
     let started = Instant::now();
     let Fitted { mut model, state, history } =
-        fit(config, data, split, run, opts.device, resume, opts.show_progress)?;
+        fit_members(config, data, split, run, opts.device, resume, opts.show_progress)?;
     let warmup = config.training.warmup_frames;
     let val =
         evaluate(&model, &data.clean_items(&data.indices(split, Part::Val)), warmup, Sessions::PerSpeaker)?;
@@ -156,12 +157,22 @@ fn fit_and_report(
         train_minutes: minutes,
         threads: config.threads,
         architecture: format!(
-            "{} features -> LSTM {} -> dropout {} -> LSTM {} -> dense {:?} -> 7 ({} parameters)",
+            "{} features -> LSTM {} -> dropout {} -> LSTM {} -> dense {:?} -> 7{} ({} parameters)",
             a.input_dims,
             a.lstm1_units,
             a.dropout,
             a.lstm2_units,
             a.dense_units,
+            if a.members > 1 {
+                format!(
+                    "; mean of {} such networks (seeds {}-{})",
+                    a.members,
+                    config.seed,
+                    config.seed + a.members as u64 - 1
+                )
+            } else {
+                String::new()
+            },
             a.parameter_count()
         ),
         val,

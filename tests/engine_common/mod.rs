@@ -83,6 +83,7 @@ pub fn tiny_model(dir: &Path) -> PathBuf {
         dropout: 0.0,
         classes: 7,
         mean_pooling: false,
+        members: 1,
     };
     let card = ModelCard::new("tiny-test", features, Preprocess::default(), acc.finish(), arch);
     tch::manual_seed(11);

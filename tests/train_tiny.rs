@@ -166,22 +166,34 @@ fn unreadable_audio_is_reported_and_skipped() {
     assert!(data.summary().contains("1 skipped (unreadable audio 1)"), "{}", data.summary());
 }
 
+/// The tiny corpus without augmentation, prepared, with `edit` applied to the config, and
+/// a run folder.
+fn unaugmented(
+    dir: &Path,
+    edit: impl FnOnce(&mut TrainConfig),
+) -> (TrainConfig, SplitSpec, PreparedData, RunDir) {
+    let mut config = tiny_config(tiny_corpus(dir), &dir.join("cache"));
+    config.augment = AugmentConfig::none();
+    edit(&mut config);
+    let split = SplitSpec::Fixed(config.split.clone());
+    let none = |u: &[emotrace::data::Utterance]| vec![false; u.len()];
+    let data = PreparedData::load(&config, &none, false).unwrap();
+    let run = RunDir::create(&dir.join("runs"), "tiny").unwrap();
+    (config, split, data, run)
+}
+
 /// With no validation speakers nothing can stop training early or pick an epoch: every
 /// epoch runs (patience 1 notwithstanding), and with weight averaging from epoch 2 the
 /// model is the saved average of epochs 2 and 3, not the last epoch's weights.
 #[test]
 fn without_validation_every_epoch_runs_and_weights_are_averaged() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = tiny_config(tiny_corpus(dir.path()), &dir.path().join("cache"));
-    config.split.ravdess_val_actors = vec![];
-    config.training.patience = 1;
-    config.training.average_from_epoch = 2;
-    config.augment = AugmentConfig::none();
-    let split = SplitSpec::Fixed(config.split.clone());
-    let none = |u: &[emotrace::data::Utterance]| vec![false; u.len()];
-    let data = PreparedData::load(&config, &none, false).unwrap();
+    let (config, split, data, run) = unaugmented(dir.path(), |config| {
+        config.split.ravdess_val_actors = vec![];
+        config.training.patience = 1;
+        config.training.average_from_epoch = 2;
+    });
     let cpu = ComputeDevice { device: tch::Device::Cpu };
-    let run = RunDir::create(&dir.path().join("runs"), "tiny").unwrap();
     let fitted = fit(&config, &data, &split, &run, cpu, false, false).unwrap();
     assert_eq!(fitted.history.len(), 3);
     assert_eq!((fitted.state.best_epoch, fitted.state.averaged_epochs), (3, 2));
@@ -198,15 +210,11 @@ fn without_validation_every_epoch_runs_and_weights_are_averaged() {
 #[test]
 fn members_train_one_after_another_and_average() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = tiny_config(tiny_corpus(dir.path()), &dir.path().join("cache"));
-    config.model.members = 2;
-    config.training.epochs = 2;
-    config.augment = AugmentConfig::none();
-    let split = SplitSpec::Fixed(config.split.clone());
-    let none = |u: &[emotrace::data::Utterance]| vec![false; u.len()];
-    let data = PreparedData::load(&config, &none, false).unwrap();
+    let (config, split, data, run) = unaugmented(dir.path(), |config| {
+        config.model.members = 2;
+        config.training.epochs = 2;
+    });
     let cpu = ComputeDevice { device: tch::Device::Cpu };
-    let run = RunDir::create(&dir.path().join("runs"), "pair").unwrap();
     let fitted = fit_members(&config, &data, &split, &run, cpu, false, false).unwrap();
     assert_eq!(fitted.model.card().architecture.members, 2);
     let items: Vec<&[f32]> = data.features.iter().take(4).map(|f| f.variants[0].data.as_slice()).collect();

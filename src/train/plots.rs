@@ -109,8 +109,10 @@ pub fn confusion_png(path: &Path, confusion: &Confusion, title: &str) -> Result<
     root.present().map_err(|e| err(e.to_string()))
 }
 
-/// Loss (left) and validation scores (right) per epoch.
+/// Loss (left) and validation scores (right) per epoch; a run without validation
+/// speakers (val loss 0 throughout) draws its training curves only.
 pub fn curves_png(path: &Path, history: &[EpochRecord]) -> Result<(), PlotError> {
+    let validated = history.iter().any(|r| r.val_loss > 0.0);
     ensure_font()?;
     let err = draw_err(path);
     let root = BitMapBackend::new(path, (1100, 430)).into_drawing_area();
@@ -132,11 +134,13 @@ pub fn curves_png(path: &Path, history: &[EpochRecord]) -> Result<(), PlotError>
         .map_err(|e| err(e.to_string()))?
         .label("train")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLUE.stroke_width(2)));
-    chart
-        .draw_series(LineSeries::new(series(|r| r.val_loss), RED.stroke_width(2)))
-        .map_err(|e| err(e.to_string()))?
-        .label("validation")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], RED.stroke_width(2)));
+    if validated {
+        chart
+            .draw_series(LineSeries::new(series(|r| r.val_loss), RED.stroke_width(2)))
+            .map_err(|e| err(e.to_string()))?
+            .label("validation")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], RED.stroke_width(2)));
+    }
     chart
         .configure_series_labels()
         .border_style(BLACK)
@@ -158,7 +162,7 @@ pub fn curves_png(path: &Path, history: &[EpochRecord]) -> Result<(), PlotError>
         ("val macro-F1", |r| r.val_macro_f1, GREEN),
         ("train frame acc.", |r| r.train_frame_accuracy, BLUE),
     ];
-    for (name, f, colour) in lines {
+    for (name, f, colour) in lines.into_iter().filter(|(name, ..)| validated || !name.starts_with("val")) {
         chart
             .draw_series(LineSeries::new(
                 history.iter().map(|r| (r.epoch as f64, 100.0 * f(r))),

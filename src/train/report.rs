@@ -178,23 +178,33 @@ pub fn run_markdown(r: &RunReport, figures: &[(&str, &str)]) -> String {
         let title = "Test, each file as a session's first utterance (speaker statistics not yet known)";
         s.push_str(&evaluation_markdown(title, cold, &[]));
     }
-    s.push_str(&evaluation_markdown("Validation", &r.val, &[]));
+    if r.val.overall.count > 0 {
+        s.push_str(&evaluation_markdown("Validation", &r.val, &[]));
+    }
     s.push_str("## Training curves\n\n");
     for (caption, file) in curves {
         let _ = writeln!(s, "![{caption}]({file})\n");
     }
     s.push_str("| epoch | train loss | train frame acc. | val loss | val UA | val acc. | val macro-F1 | lr | s |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let validated = r.val.overall.count > 0;
     for e in &r.history {
+        let val = if validated {
+            format!(
+                "{:.3} | {:.1} % | {:.1} % | {:.1} %",
+                e.val_loss,
+                100.0 * e.val_ua,
+                100.0 * e.val_accuracy,
+                100.0 * e.val_macro_f1
+            )
+        } else {
+            "- | - | - | -".to_owned()
+        };
         let _ = writeln!(
             s,
-            "| {} | {:.3} | {:.1} % | {:.3} | {:.1} % | {:.1} % | {:.1} % | {:.2e} | {:.0} |",
+            "| {} | {:.3} | {:.1} % | {val} | {:.2e} | {:.0} |",
             e.epoch,
             e.train_loss,
             100.0 * e.train_frame_accuracy,
-            e.val_loss,
-            100.0 * e.val_ua,
-            100.0 * e.val_accuracy,
-            100.0 * e.val_macro_f1,
             e.learning_rate,
             e.seconds
         );

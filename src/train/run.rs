@@ -134,7 +134,10 @@ fn fit_and_report(
             Some(evaluate(&model, &test_items, warmup, Sessions::PerFile)?)
         };
     let minutes = state.seconds.max(started.elapsed().as_secs_f64()) / 60.0;
-    let mut scores = vec![("val", &val)];
+    let mut scores = Vec::new();
+    if val.overall.count > 0 {
+        scores.push(("val", &val));
+    }
     scores.extend(test.as_ref().map(|t| ("test", t)));
     scores.extend(test_first_utterance.as_ref().map(|t| ("test_first_utterance", t)));
     fill_card(&mut model, config, data, split, run, &state, minutes, opts, &scores);

@@ -92,8 +92,7 @@ pub fn evaluate(
         let inputs: Vec<&[f32]> = chunk.iter().map(|&i| items[i].1.data.as_slice()).collect();
         let probs = match &speakers {
             Some(stats) => {
-                let of: Vec<&SpeakerStats> =
-                    chunk.iter().map(|&i| &stats[&speaker_key(items[i].0)]).collect();
+                let of: Vec<&SpeakerStats> = chunk.iter().map(|&i| &stats[&items[i].0.speaker]).collect();
                 model.frame_probabilities_for_speakers(&inputs, &of)?
             }
             None => model.frame_probabilities(&inputs)?,
@@ -141,21 +140,16 @@ pub fn evaluate(
     })
 }
 
-/// Each speaker's statistics from all of its utterances in `items`, by [`speaker_key`].
+/// Each speaker's statistics from all of its utterances in `items`, by speaker (`corpus:id`).
 pub fn speaker_statistics(
     norm: &NormStats,
     items: &[(&Utterance, &FeatureMatrix)],
 ) -> HashMap<String, SpeakerStats> {
     let mut by_speaker: HashMap<String, Vec<&[f32]>> = HashMap::new();
     for (u, m) in items {
-        by_speaker.entry(speaker_key(u)).or_default().push(&m.data);
+        by_speaker.entry(u.speaker.clone()).or_default().push(&m.data);
     }
     by_speaker.into_iter().map(|(k, data)| (k, norm.speaker_stats(data))).collect()
-}
-
-/// A speaker's identity across corpora.
-pub fn speaker_key(utterance: &Utterance) -> String {
-    format!("{}/{}", utterance.corpus.name(), utterance.speaker)
 }
 
 fn time_point(

@@ -276,16 +276,13 @@ fn fill_card(
         threads: config.threads,
         run: run.path().display().to_string(),
     };
-    let mut put = |prefix: &str, e: &Evaluation| {
+    for (prefix, e) in scores {
         card.metrics.insert(format!("{prefix}_ua"), e.overall.ua);
         card.metrics.insert(format!("{prefix}_accuracy"), e.overall.accuracy);
         card.metrics.insert(format!("{prefix}_macro_f1"), e.overall.macro_f1);
         for (corpus, m) in &e.per_corpus {
             card.metrics.insert(format!("{prefix}_ua_{corpus}"), m.ua);
         }
-    };
-    for (prefix, e) in scores {
-        put(prefix, e);
     }
 }
 

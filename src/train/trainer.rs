@@ -17,7 +17,7 @@ use super::average::add_to_average;
 use super::batch::{BatchItem, BatchShape, frame_loss, make_batch};
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
-use super::evaluate::{Evaluation, Sessions, evaluate, speaker_key, speaker_statistics};
+use super::evaluate::{Evaluation, Sessions, evaluate, speaker_statistics};
 use super::runs::RunDir;
 use crate::data::{NormAccumulator, NormStats, Part, Rng, SpeakerNorm, SpeakerStats, SplitSpec};
 use crate::model::{ComputeDevice, EmotionModel, ModelCard};
@@ -154,13 +154,13 @@ pub fn fit(
     let class_weight = class_weights(data, &train);
     let val_items = data.clean_items(&val);
     let keep_last = val.is_empty();
+    let context =
+        EpochData { data, train: &train, speakers: speakers.as_deref(), class_weight: &class_weight };
     let started = Instant::now() - std::time::Duration::from_secs_f64(state.seconds);
     while state.epoch < schedule.epochs && !state.finished {
         let epoch = state.epoch + 1;
         let epoch_start = Instant::now();
         opt.set_lr(lr);
-        let context =
-            EpochData { data, train: &train, speakers: speakers.as_deref(), class_weight: &class_weight };
         let (train_loss, train_acc) =
             run_epoch(config, &context, &model, &mut opt, epoch, device, show_progress)?;
         let eval = if keep_last {
@@ -255,7 +255,7 @@ fn training_speakers(data: &PreparedData, train: &[usize], norm: &NormStats) -> 
     }
     let items = data.clean_items(train);
     let stats = speaker_statistics(norm, &items);
-    Some(items.iter().map(|(u, _)| stats[&speaker_key(u)].clone()).collect())
+    Some(items.iter().map(|(u, _)| stats[&u.speaker].clone()).collect())
 }
 
 /// What an epoch trains on.

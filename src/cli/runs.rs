@@ -49,6 +49,15 @@ fn read_run(path: &Path) -> Option<RunInfo> {
     })
 }
 
+/// Validation UA: the report's once there is one (none for a run without validation
+/// speakers), before that the best so far.
+fn val_ua(info: &RunInfo) -> Option<f64> {
+    match &info.report {
+        Some(r) => (r.val.overall.count > 0).then_some(r.val.overall.ua),
+        None => info.state.as_ref().map(|s| s.best_val_ua),
+    }
+}
+
 fn pct(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{:.1} %", 100.0 * v))
 }
@@ -102,10 +111,9 @@ fn list(out: &mut impl Write, runs_dir: &Path) -> anyhow::Result<()> {
             (None, Some(_)) => "stopped",
             (None, None) => "started",
         };
-        let (epochs, best, val, minutes) = info
-            .state
-            .as_ref()
-            .map_or((0, 0, None, 0.0), |s| (s.epoch, s.best_epoch, Some(s.best_val_ua), s.seconds / 60.0));
+        let (epochs, best, minutes) =
+            info.state.as_ref().map_or((0, 0, 0.0), |s| (s.epoch, s.best_epoch, s.seconds / 60.0));
+        let val = val_ua(&info);
         let test = info.report.as_ref().and_then(|r| r.test.as_ref()).map(|t| t.overall.ua);
         writeln!(
             out,
@@ -175,9 +183,7 @@ fn compare(out: &mut impl Write, runs: &[PathBuf], runs_dir: &Path) -> anyhow::R
             i.state.as_ref().map_or("-".into(), |s| format!("{} ({})", s.epoch, s.best_epoch))
         }),
         ("minutes", |i| i.state.as_ref().map_or("-".into(), |s| format!("{:.1}", s.seconds / 60.0))),
-        ("val UA", |i| {
-            pct(i.report.as_ref().map(|r| r.val.overall.ua).or(i.state.as_ref().map(|s| s.best_val_ua)))
-        }),
+        ("val UA", |i| pct(val_ua(i))),
         ("test UA", |i| pct(i.report.as_ref().and_then(|r| r.test.as_ref()).map(|t| t.overall.ua))),
         ("test accuracy", |i| {
             pct(i.report.as_ref().and_then(|r| r.test.as_ref()).map(|t| t.overall.accuracy))

@@ -109,7 +109,8 @@ pub struct LiveRun {
     pub latency_ms: Vec<f64>,
     /// The latency each snapshot carried (trigger push to send), in ms.
     pub reported_ms: Vec<f64>,
-    /// Worker thread CPU time over the run, in seconds (from /proc; `None` elsewhere).
+    /// Worker thread CPU time from the first snapshot to the last, in seconds (from /proc;
+    /// `None` elsewhere).
     pub worker_cpu_s: Option<f64>,
     /// Length of the run, in seconds of audio.
     pub audio_s: f64,
@@ -161,10 +162,15 @@ pub fn realtime_run(
                 pushed_ns
             })
             .map_err(EngineError::Thread)?;
-        let cpu_before = worker_cpu_s();
+        // NOTE: read from the first snapshot on: a Rust thread names itself once it runs,
+        // so right after the engine starts its worker may still be called "emotrace".
+        let mut cpu_before = None;
         while received.len() < triggers.len() {
             match engine.snapshots().recv_timeout(Duration::from_secs(5)) {
                 Ok(s) => {
+                    if received.is_empty() {
+                        cpu_before = worker_cpu_s();
+                    }
                     received.push((s.hop_index, epoch.elapsed().as_nanos() as f64, f64::from(s.latency_ms)))
                 }
                 Err(_) => break,

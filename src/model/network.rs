@@ -241,11 +241,6 @@ impl MemberNet {
         self.head.forward(&x)
     }
 
-    /// Whether the dense layers also see the running mean of LSTM 2's outputs.
-    pub fn mean_pooling(&self) -> bool {
-        self.mean_pooling
-    }
-
     /// The hidden dense layers, in order.
     pub fn dense_layers(&self) -> &[nn::Linear] {
         &self.dense

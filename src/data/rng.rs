@@ -54,34 +54,6 @@ impl Rng {
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 
-    /// Gamma(`shape`, 1) for `shape` > 0 (Marsaglia and Tsang; below 1 via the boost
-    /// `Gamma(shape + 1) * U^(1 / shape)`).
-    pub fn gamma(&mut self, shape: f64) -> f64 {
-        if shape < 1.0 {
-            return self.gamma(shape + 1.0) * self.unit().max(f64::MIN_POSITIVE).powf(1.0 / shape);
-        }
-        let d = shape - 1.0 / 3.0;
-        let c = 1.0 / (9.0 * d).sqrt();
-        loop {
-            let x = self.normal();
-            let v = (1.0 + c * x).powi(3);
-            if v <= 0.0 {
-                continue;
-            }
-            let u = self.unit().max(f64::MIN_POSITIVE);
-            if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
-                return d * v;
-            }
-        }
-    }
-
-    /// Beta(`a`, `b`) for `a`, `b` > 0, in [0, 1].
-    pub fn beta(&mut self, a: f64, b: f64) -> f64 {
-        let x = self.gamma(a);
-        let y = self.gamma(b);
-        if x + y > 0.0 { x / (x + y) } else { 0.5 }
-    }
-
     /// Fisher-Yates shuffle.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
@@ -118,23 +90,5 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(sorted, (0..10).collect::<Vec<_>>());
         assert_ne!(Rng::derive(1, 2).next_u64(), Rng::derive(1, 3).next_u64());
-    }
-
-    /// Beta(a, b) draws have mean a / (a + b) and variance ab / ((a + b)^2 (a + b + 1)),
-    /// for a shape below 1 (the boosted gamma path) and above.
-    #[test]
-    fn beta_moments() {
-        let mut r = Rng::new(9);
-        for (a, b) in [(0.4, 0.4), (2.0, 5.0)] {
-            let n = 40_000;
-            let xs: Vec<f64> = (0..n).map(|_| r.beta(a, b)).collect();
-            assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
-            let mean = xs.iter().sum::<f64>() / n as f64;
-            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-            let want_mean = a / (a + b);
-            let want_var = a * b / ((a + b).powi(2) * (a + b + 1.0));
-            assert!((mean - want_mean).abs() < 0.01, "Beta({a}, {b}) mean {mean}, want {want_mean}");
-            assert!((var - want_var).abs() < 0.1 * want_var, "Beta({a}, {b}) var {var}, want {want_var}");
-        }
     }
 }

@@ -90,12 +90,6 @@ pub struct Schedule {
     /// From this epoch on, the weights after every epoch are averaged and the average is
     /// the trained model (stochastic weight averaging; 0 = off: the best epoch's weights).
     pub average_from_epoch: usize,
-    /// Mixup between the utterances of a batch: `alpha` of its Beta(alpha, alpha) mix
-    /// weight (0 = off). See `train::mixup`.
-    pub mixup_alpha: f64,
-    /// Speaker-adversarial training: weight of the reversed gradient from a speaker
-    /// classifier on LSTM 2's outputs (0 = off). See `train::adversary`.
-    pub speaker_adversarial: f64,
 }
 
 impl Default for Schedule {
@@ -113,8 +107,6 @@ impl Default for Schedule {
             max_frames: 300,
             class_balance: true,
             average_from_epoch: 0,
-            mixup_alpha: 0.0,
-            speaker_adversarial: 0.0,
         }
     }
 }
@@ -237,16 +229,6 @@ impl TrainConfig {
         }
         if !(s.learning_rate > 0.0 && s.learning_rate < 1.0 && s.lr_decay > 0.0 && s.lr_decay <= 1.0) {
             return invalid("[training] learning_rate must be in (0, 1), lr_decay in (0, 1]".into());
-        }
-        if !(s.mixup_alpha.is_finite() && s.mixup_alpha >= 0.0) {
-            return invalid("[training] mixup_alpha must be a number >= 0".into());
-        }
-        if !(s.speaker_adversarial.is_finite() && s.speaker_adversarial >= 0.0) {
-            return invalid("[training] speaker_adversarial must be a number >= 0".into());
-        }
-        if s.speaker_adversarial > 0.0 && s.mixup_alpha > 0.0 {
-            // A mixed input has two speakers: the speaker classifier's label would be wrong.
-            return invalid("[training] speaker_adversarial and mixup_alpha cannot both be on".into());
         }
         if !(self.session_prior_frames.is_finite() && self.session_prior_frames >= 0.0) {
             return invalid("session_prior_frames must be a number >= 0".into());

@@ -1,7 +1,6 @@
 //! Training and evaluation: configuration, batches and the per-frame loss, the training
 //! loop with early stopping and checkpoints, metrics, reports and figures, run folders.
 
-pub mod adversary;
 pub mod average;
 pub mod batch;
 pub mod config;
@@ -9,7 +8,6 @@ pub mod dataset;
 pub mod ensemble;
 pub mod evaluate;
 pub mod metrics;
-pub mod mixup;
 pub mod plots;
 pub mod report;
 pub mod run;

@@ -11,16 +11,13 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use tch::Tensor;
 use tch::nn::{self, OptimizerConfig};
 
-use super::adversary::SpeakerAdversary;
 use super::average::add_to_average;
-use super::batch::{Batch, BatchItem, BatchShape, frame_loss, make_batch};
+use super::batch::{BatchItem, BatchShape, frame_loss, make_batch};
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
 use super::evaluate::{Evaluation, Sessions, evaluate, speaker_statistics};
-use super::mixup::mixed_frame_loss;
 use super::runs::RunDir;
 use crate::data::{NormAccumulator, NormStats, Part, Rng, SpeakerNorm, SpeakerStats, SplitSpec};
 use crate::model::{ComputeDevice, EmotionModel, ModelCard};
@@ -157,31 +154,15 @@ pub fn fit(
     let class_weight = class_weights(data, &train);
     let val_items = data.clean_items(&val);
     let keep_last = val.is_empty();
-    let speaker_ids = speaker_indices(data, &train);
-    let mut adversary = if schedule.speaker_adversarial > 0.0 {
-        let units = config.model.lstm2_units;
-        let count = speaker_ids.iter().max().map_or(1, |&m| m as usize + 1);
-        Some(SpeakerAdversary::new(units, count, schedule.speaker_adversarial, lr, device.device)?)
-    } else {
-        None
-    };
-    let context = EpochData {
-        data,
-        train: &train,
-        speakers: speakers.as_deref(),
-        speaker_ids: &speaker_ids,
-        class_weight: &class_weight,
-    };
+    let context =
+        EpochData { data, train: &train, speakers: speakers.as_deref(), class_weight: &class_weight };
     let started = Instant::now() - std::time::Duration::from_secs_f64(state.seconds);
     while state.epoch < schedule.epochs && !state.finished {
         let epoch = state.epoch + 1;
         let epoch_start = Instant::now();
         opt.set_lr(lr);
-        if let Some(adversary) = adversary.as_mut() {
-            adversary.set_lr(lr);
-        }
         let (train_loss, train_acc) =
-            run_epoch(config, &context, &model, &mut opt, adversary.as_mut(), epoch, device, show_progress)?;
+            run_epoch(config, &context, &model, &mut opt, epoch, device, show_progress)?;
         let eval = if keep_last {
             None
         } else {
@@ -277,35 +258,6 @@ fn training_speakers(data: &PreparedData, train: &[usize], norm: &NormStats) -> 
     Some(items.iter().map(|(u, _)| stats[&u.speaker].clone()).collect())
 }
 
-/// The emotion loss and frame accuracy of a single network, and the adversary's speaker
-/// loss on its LSTM 2 outputs.
-fn adversarial_loss(
-    model: &EmotionModel,
-    adversary: &SpeakerAdversary,
-    batch: &Batch,
-    speakers: &Tensor,
-) -> Result<(Tensor, Tensor, Tensor), TrainError> {
-    let [member] = model.net().members() else {
-        return Err(TrainError::Run("speaker_adversarial trains one network at a time".into()));
-    };
-    let hidden = member.encode_t(&batch.inputs, true);
-    let (loss, accuracy) = frame_loss(&member.classify_t(&hidden, true), batch)?;
-    let speaker_loss = adversary.loss(&hidden, speakers, &batch.mask)?;
-    Ok((loss, accuracy, speaker_loss))
-}
-
-/// Each training utterance's speaker as an index from 0, in `train` order.
-fn speaker_indices(data: &PreparedData, train: &[usize]) -> Vec<i64> {
-    let mut ids = std::collections::BTreeMap::new();
-    train
-        .iter()
-        .map(|&i| {
-            let next = ids.len() as i64;
-            *ids.entry(data.utterances[i].speaker.as_str()).or_insert(next)
-        })
-        .collect()
-}
-
 /// What an epoch trains on.
 struct EpochData<'a> {
     data: &'a PreparedData,
@@ -313,8 +265,6 @@ struct EpochData<'a> {
     train: &'a [usize],
     /// Their speakers' statistics, in `train` order (speaker normalisation only).
     speakers: Option<&'a [SpeakerStats]>,
-    /// Their speakers as indices from 0, in `train` order.
-    speaker_ids: &'a [i64],
     class_weight: &'a [f32; crate::model::Emotion::COUNT],
 }
 
@@ -324,13 +274,12 @@ fn run_epoch(
     context: &EpochData<'_>,
     model: &EmotionModel,
     opt: &mut nn::Optimizer,
-    mut adversary: Option<&mut SpeakerAdversary>,
     epoch: usize,
     device: ComputeDevice,
     show_progress: bool,
 ) -> Result<(f64, f64), TrainError> {
     let schedule = &config.training;
-    let EpochData { data, train, speakers, speaker_ids, class_weight } = *context;
+    let EpochData { data, train, speakers, class_weight } = *context;
     let mut rng = Rng::derive(config.seed, epoch as u64);
     let batches = bucketed_batches(data, train, schedule.batch_size, &mut rng);
     let bar = if show_progress { ProgressBar::new(batches.len() as u64) } else { ProgressBar::hidden() };
@@ -361,32 +310,13 @@ fn run_epoch(
             })
             .collect();
         let batch = make_batch(&items, norm, shape, Some((&config.augment, &mut rng)), device.device)?;
-        let (loss, accuracy) = if let Some(adversary) = adversary.as_deref_mut() {
-            let ids: Vec<i64> = batch_indices.iter().map(|&k| speaker_ids[k]).collect();
-            let ids = Tensor::f_from_slice(&ids)?.f_to_device(device.device)?;
-            let (loss, accuracy, speaker_loss) = adversarial_loss(model, adversary, &batch, &ids)?;
-            opt.zero_grad();
-            adversary.zero_grad();
-            (&loss + speaker_loss).backward();
-            if schedule.clip_grad_norm > 0.0 {
-                opt.clip_grad_norm(schedule.clip_grad_norm);
-            }
-            opt.step();
-            adversary.step();
-            (loss, accuracy)
+        let logits = model.net().forward_t(&batch.inputs, true);
+        let (loss, accuracy) = frame_loss(&logits, &batch)?;
+        if schedule.clip_grad_norm > 0.0 {
+            opt.backward_step_clip_norm(&loss, schedule.clip_grad_norm);
         } else {
-            let (loss, accuracy) = if schedule.mixup_alpha > 0.0 {
-                mixed_frame_loss(model.net(), &batch, schedule.mixup_alpha, &mut rng)?
-            } else {
-                frame_loss(&model.net().forward_t(&batch.inputs, true), &batch)?
-            };
-            if schedule.clip_grad_norm > 0.0 {
-                opt.backward_step_clip_norm(&loss, schedule.clip_grad_norm);
-            } else {
-                opt.backward_step(&loss);
-            }
-            (loss, accuracy)
-        };
+            opt.backward_step(&loss);
+        }
         loss_sum += loss.double_value(&[]);
         acc_sum += accuracy.double_value(&[]);
         bar.inc(1);

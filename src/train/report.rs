@@ -49,8 +49,11 @@ pub struct RunReport {
     pub skipped: Vec<(String, String)>,
 }
 
-/// `accuracy 61.2 % | UA 60.1 % | macro-F1 59.8 % (n = 240)`.
+/// `accuracy 61.2 % | UA 60.1 % | macro-F1 59.8 % (n = 240)`, or a note that none was scored.
 pub fn headline(m: &Metrics) -> String {
+    if m.count == 0 {
+        return "no utterances (no speakers in this part)".to_owned();
+    }
     format!(
         "accuracy {:.1} % | UA {:.1} % | macro-F1 {:.1} % (n = {})",
         100.0 * m.accuracy,

@@ -24,6 +24,8 @@ pub struct Batch {
     pub weights: Tensor,
     /// 1 on trained frames, 0 elsewhere `[batch, frames]` (for frame accuracy).
     pub mask: Tensor,
+    /// Loss weight per utterance `[batch]`: its class weight.
+    pub utterance_weights: Tensor,
 }
 
 /// One utterance's part in a batch.
@@ -67,6 +69,7 @@ pub fn make_batch(
     let mut weights = vec![0.0f32; b * max_len];
     let mut mask = vec![0.0f32; b * max_len];
     let mut targets = Vec::with_capacity(b);
+    let mut utterance_weights = Vec::with_capacity(b);
     for (i, item) in items.iter().enumerate() {
         let n = len(item.features);
         let block = &mut inputs[i * max_len * dims..(i * max_len + n) * dims];
@@ -89,6 +92,7 @@ pub fn make_batch(
             mask[i * max_len + t] = 1.0;
         }
         targets.push(item.label.index() as i64);
+        utterance_weights.push(item.weight);
     }
     let (b, t, d) = (b as i64, max_len as i64, dims as i64);
     Ok(Batch {
@@ -96,6 +100,7 @@ pub fn make_batch(
         targets: Tensor::f_from_slice(&targets)?.f_to_device(device)?,
         weights: Tensor::f_from_slice(&weights)?.f_view([b, t])?.f_to_device(device)?,
         mask: Tensor::f_from_slice(&mask)?.f_view([b, t])?.f_to_device(device)?,
+        utterance_weights: Tensor::f_from_slice(&utterance_weights)?.f_to_device(device)?,
     })
 }
 
@@ -116,6 +121,25 @@ pub fn frame_loss(logits: &Tensor, batch: &Batch) -> Result<(Tensor, Tensor), tc
         .f_sum(Kind::Float)?
         .f_div(&batch.mask.f_sum(Kind::Float)?.f_clamp_min(1.0)?)?;
     Ok((loss, accuracy))
+}
+
+/// Weighted mean cross-entropy of each utterance's decision: the mean of its trained
+/// frames' probabilities, as `eval` and `predict` decide a file.
+pub fn utterance_loss(logits: &Tensor, batch: &Batch) -> Result<Tensor, tch::TchError> {
+    let b = logits.size()[0];
+    let mask = batch.mask.f_unsqueeze(-1)?;
+    let frames = mask.f_sum_dim_intlist(1, false, Kind::Float)?.f_clamp_min(1.0)?;
+    let mean = logits.f_softmax(-1, Kind::Float)?.f_mul(&mask)?.f_sum_dim_intlist(1, false, Kind::Float)?;
+    let mean = mean.f_div(&frames)?;
+    let picked = mean.f_gather(1, &batch.targets.f_view([b, 1])?, false)?.f_squeeze_dim(1)?;
+    let total_weight = batch.utterance_weights.f_sum(Kind::Float)?.f_clamp_min(1e-6)?;
+    picked
+        .f_clamp_min(1e-8)?
+        .f_log()?
+        .f_mul(&batch.utterance_weights)?
+        .f_sum(Kind::Float)?
+        .f_neg()?
+        .f_div(&total_weight)
 }
 
 #[cfg(test)]
@@ -148,5 +172,30 @@ mod tests {
         logits = logits.zero();
         let (loss, _) = frame_loss(&logits, &batch).unwrap();
         assert!((loss.double_value(&[]) - (7f64).ln()).abs() < 1e-5, "uniform logits give ln 7");
+    }
+
+    /// The utterance loss scores the mean of the trained frames' probabilities: right
+    /// on average with one frame wrong still gives a small loss; padding is ignored.
+    #[test]
+    fn utterance_loss_scores_mean_probabilities() {
+        let features = FeatureMatrix { frames: 4, dims: 1, data: vec![0.0; 4] };
+        let short = FeatureMatrix { frames: 2, dims: 1, data: vec![0.0; 2] };
+        let items = [
+            BatchItem { features: &features, label: Emotion::Happy, weight: 1.0, speaker: None },
+            BatchItem { features: &short, label: Emotion::Happy, weight: 1.0, speaker: None },
+        ];
+        let shape = BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0 };
+        let batch = make_batch(&items, &NormStats::identity(1), shape, None, Device::Cpu).unwrap();
+        let logits = Tensor::zeros([2, 4, 7], (Kind::Float, Device::Cpu));
+        // Utterance 0: frames 0-2 sure of happy, frame 3 sure of sad; utterance 1: both
+        // frames sure of happy and its padding sure of sad.
+        for (u, t, class) in
+            [(0, 0, 1), (0, 1, 1), (0, 2, 1), (0, 3, 2), (1, 0, 1), (1, 1, 1), (1, 2, 2), (1, 3, 2)]
+        {
+            let _ = logits.get(u).get(t).get(class).fill_(30.0);
+        }
+        let loss = utterance_loss(&logits, &batch).unwrap().double_value(&[]);
+        let expected = -(0.75f64.ln() + 1f64.ln()) / 2.0;
+        assert!((loss - expected).abs() < 1e-4, "loss {loss}, expected {expected}");
     }
 }

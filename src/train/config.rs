@@ -90,6 +90,9 @@ pub struct Schedule {
     /// From this epoch on, the weights after every epoch are averaged and the average is
     /// the trained model (stochastic weight averaging; 0 = off: the best epoch's weights).
     pub average_from_epoch: usize,
+    /// Weight of the utterance loss (cross-entropy of the mean of the trained frames'
+    /// probabilities, the file decision) added to the per-frame loss (0 = off).
+    pub utterance_loss: f64,
 }
 
 impl Default for Schedule {
@@ -107,6 +110,7 @@ impl Default for Schedule {
             max_frames: 300,
             class_balance: true,
             average_from_epoch: 0,
+            utterance_loss: 0.0,
         }
     }
 }
@@ -229,6 +233,9 @@ impl TrainConfig {
         }
         if !(s.learning_rate > 0.0 && s.learning_rate < 1.0 && s.lr_decay > 0.0 && s.lr_decay <= 1.0) {
             return invalid("[training] learning_rate must be in (0, 1), lr_decay in (0, 1]".into());
+        }
+        if !(s.utterance_loss.is_finite() && s.utterance_loss >= 0.0) {
+            return invalid("[training] utterance_loss must be a number >= 0".into());
         }
         if !(self.session_prior_frames.is_finite() && self.session_prior_frames >= 0.0) {
             return invalid("session_prior_frames must be a number >= 0".into());

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tch::nn::{self, OptimizerConfig};
 
 use super::average::add_to_average;
-use super::batch::{BatchItem, BatchShape, frame_loss, make_batch};
+use super::batch::{BatchItem, BatchShape, frame_loss, make_batch, utterance_loss};
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
 use super::evaluate::{Evaluation, Sessions, evaluate, speaker_statistics};
@@ -311,7 +311,10 @@ fn run_epoch(
             .collect();
         let batch = make_batch(&items, norm, shape, Some((&config.augment, &mut rng)), device.device)?;
         let logits = model.net().forward_t(&batch.inputs, true);
-        let (loss, accuracy) = frame_loss(&logits, &batch)?;
+        let (mut loss, accuracy) = frame_loss(&logits, &batch)?;
+        if schedule.utterance_loss > 0.0 {
+            loss = loss + utterance_loss(&logits, &batch)? * schedule.utterance_loss;
+        }
         if schedule.clip_grad_norm > 0.0 {
             opt.backward_step_clip_norm(&loss, schedule.clip_grad_norm);
         } else {

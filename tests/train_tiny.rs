@@ -184,7 +184,8 @@ fn unaugmented(
 
 /// With no validation speakers nothing can stop training early or pick an epoch: every
 /// epoch runs (patience 1 notwithstanding), and with weight averaging from epoch 2 the
-/// model is the saved average of epochs 2 and 3, not the last epoch's weights.
+/// model is the saved average of epochs 2 and 3, not the last epoch's weights; no
+/// `best` checkpoint is written, and the run resumes without one.
 #[test]
 fn without_validation_every_epoch_runs_and_weights_are_averaged() {
     let dir = tempfile::tempdir().unwrap();
@@ -203,6 +204,13 @@ fn without_validation_every_epoch_runs_and_weights_are_averaged() {
     let last = EmotionModel::load(&run.checkpoint("last"), cpu).unwrap();
     assert_eq!(out, average.frame_probabilities(&items).unwrap());
     assert_ne!(out, last.frame_probabilities(&items).unwrap());
+    assert!(!run.path().join("best.json").exists(), "no validation: no separate best checkpoint");
+
+    // Given one more epoch, a resumed run continues from `last` without a `best`.
+    let mut longer = config.clone();
+    longer.training.epochs = 4;
+    let resumed = fit(&longer, &data, &split, &run, cpu, true, false).unwrap();
+    assert_eq!((resumed.state.epoch, resumed.state.averaged_epochs), (4, 3));
 }
 
 /// `members = 2` trains two networks with consecutive seeds in sub-runs and saves them as

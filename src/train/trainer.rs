@@ -134,6 +134,8 @@ pub fn fit(
     } else {
         None
     };
+    // Without validation speakers the last epoch is kept and `best` stays unused.
+    let keep_last = val.is_empty();
     let mut best = EmotionModel::build(card, device)?;
     let mut state = TrainState::default();
     let mut history = Vec::new();
@@ -141,7 +143,9 @@ pub fn fit(
         state = run.read_state().map_err(TrainError::Run)?;
         history = run.read_metrics().map_err(TrainError::Run)?;
         model.copy_weights_from(&EmotionModel::load(&run.checkpoint("last"), device)?)?;
-        best.copy_weights_from(&EmotionModel::load(&run.checkpoint("best"), device)?)?;
+        if !keep_last {
+            best.copy_weights_from(&EmotionModel::load(&run.checkpoint("best"), device)?)?;
+        }
         if let Some(average) = average.as_mut().filter(|_| state.averaged_epochs > 0) {
             average.copy_weights_from(&EmotionModel::load(&run.checkpoint("average"), device)?)?;
         }
@@ -153,7 +157,6 @@ pub fn fit(
     let mut opt = nn::adamw(0.9, 0.999, schedule.weight_decay).build(model.var_store(), lr)?;
     let class_weight = class_weights(data, &train);
     let val_items = data.clean_items(&val);
-    let keep_last = val.is_empty();
     let context =
         EpochData { data, train: &train, speakers: speakers.as_deref(), class_weight: &class_weight };
     let started = Instant::now() - std::time::Duration::from_secs_f64(state.seconds);
@@ -205,9 +208,11 @@ pub fn fit(
             state.best_val_ua = record.val_ua;
             state.best_epoch = epoch;
             state.epochs_without_improvement = 0;
-            model.refresh_stream()?;
-            best.copy_weights_from(&model)?;
-            best.save(&run.checkpoint("best"))?;
+            if !keep_last {
+                model.refresh_stream()?;
+                best.copy_weights_from(&model)?;
+                best.save(&run.checkpoint("best"))?;
+            }
         } else {
             state.epochs_without_improvement += 1;
         }
@@ -225,6 +230,7 @@ pub fn fit(
     }
     let mut chosen = match average {
         Some(average) if state.averaged_epochs > 0 => average,
+        _ if keep_last => model,
         _ => best,
     };
     chosen.refresh_stream()?;

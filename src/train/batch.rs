@@ -124,7 +124,8 @@ pub fn frame_loss(logits: &Tensor, batch: &Batch) -> Result<(Tensor, Tensor), tc
 }
 
 /// Weighted mean cross-entropy of each utterance's decision: the mean of its trained
-/// frames' probabilities, as `eval` and `predict` decide a file.
+/// frames' probabilities (`eval` and `predict` decide a file the same way, from the
+/// decision's first frame on rather than the warm-up's end).
 pub fn utterance_loss(logits: &Tensor, batch: &Batch) -> Result<Tensor, tch::TchError> {
     let b = logits.size()[0];
     let mask = batch.mask.f_unsqueeze(-1)?;

@@ -319,7 +319,7 @@ fn run_epoch(
         let logits = model.net().forward_t(&batch.inputs, true);
         let (mut loss, accuracy) = frame_loss(&logits, &batch)?;
         if schedule.utterance_loss > 0.0 {
-            loss = loss + utterance_loss(&logits, &batch)? * schedule.utterance_loss;
+            loss += utterance_loss(&logits, &batch)? * schedule.utterance_loss;
         }
         if schedule.clip_grad_norm > 0.0 {
             opt.backward_step_clip_norm(&loss, schedule.clip_grad_norm);

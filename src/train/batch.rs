@@ -112,8 +112,7 @@ pub fn frame_loss(logits: &Tensor, batch: &Batch) -> Result<(Tensor, Tensor), tc
     let log_probs = logits.f_log_softmax(-1, Kind::Float)?;
     let index = batch.targets.f_view([b, 1, 1])?.f_expand([b, t, 1], false)?;
     let picked = log_probs.f_gather(2, &index, false)?.f_squeeze_dim(2)?;
-    let total_weight = batch.weights.f_sum(Kind::Float)?.f_clamp_min(1e-6)?;
-    let loss = picked.f_mul(&batch.weights)?.f_sum(Kind::Float)?.f_neg()?.f_div(&total_weight)?;
+    let loss = weighted_nll(&picked, &batch.weights)?;
     let correct =
         logits.f_argmax(-1, false)?.f_eq_tensor(&batch.targets.f_view([b, 1])?)?.f_to_kind(Kind::Float)?;
     let accuracy = correct
@@ -133,14 +132,13 @@ pub fn utterance_loss(logits: &Tensor, batch: &Batch) -> Result<Tensor, tch::Tch
     let mean = logits.f_softmax(-1, Kind::Float)?.f_mul(&mask)?.f_sum_dim_intlist(1, false, Kind::Float)?;
     let mean = mean.f_div(&frames)?;
     let picked = mean.f_gather(1, &batch.targets.f_view([b, 1])?, false)?.f_squeeze_dim(1)?;
-    let total_weight = batch.utterance_weights.f_sum(Kind::Float)?.f_clamp_min(1e-6)?;
-    picked
-        .f_clamp_min(1e-8)?
-        .f_log()?
-        .f_mul(&batch.utterance_weights)?
-        .f_sum(Kind::Float)?
-        .f_neg()?
-        .f_div(&total_weight)
+    weighted_nll(&picked.f_clamp_min(1e-8)?.f_log()?, &batch.utterance_weights)
+}
+
+/// `-sum(weights * log_probs) / sum(weights)`, for log-probabilities of the targets.
+fn weighted_nll(log_probs: &Tensor, weights: &Tensor) -> Result<Tensor, tch::TchError> {
+    let total_weight = weights.f_sum(Kind::Float)?.f_clamp_min(1e-6)?;
+    log_probs.f_mul(weights)?.f_sum(Kind::Float)?.f_neg()?.f_div(&total_weight)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use emotrace::model::{ComputeDevice, EmotionModel};
 use emotrace::train::config::{ModelShape, Schedule};
 use emotrace::train::dataset::PreparedData;
 use emotrace::train::ensemble::fit_members;
-use emotrace::train::trainer::fit;
+use emotrace::train::trainer::{FitOptions, fit};
 use emotrace::train::{RunDir, TrainConfig};
 
 fn shared_ravdess() -> PathBuf {
@@ -39,6 +39,16 @@ fn tiny_corpus(dir: &Path) -> PathBuf {
         }
     }
     root
+}
+
+/// A fit from scratch, quietly.
+fn fresh(device: ComputeDevice) -> FitOptions {
+    FitOptions { device, resume: false, show_progress: false }
+}
+
+/// A fit that continues its run folder.
+fn resumed(device: ComputeDevice) -> FitOptions {
+    FitOptions { resume: true, ..fresh(device) }
 }
 
 fn tiny_config(data: PathBuf, cache: &Path) -> TrainConfig {
@@ -94,7 +104,7 @@ fn tiny_training_learns_round_trips_and_resumes() {
     let run = RunDir::create(&dir.path().join("runs"), "tiny").unwrap();
     run.write("config.toml", &config.to_toml()).unwrap();
 
-    let fitted = fit(&config, &data, &split, &run, cpu, false, false).unwrap();
+    let fitted = fit(&config, &data, &split, &run, fresh(cpu)).unwrap();
     let losses: Vec<f64> = fitted.history.iter().map(|r| r.train_loss).collect();
     assert_eq!(losses.len(), 3);
     assert!(losses[2] < losses[0] * 0.95, "training loss falls: {losses:?}");
@@ -119,7 +129,7 @@ fn tiny_training_learns_round_trips_and_resumes() {
 
     // Resume to 5 epochs: two more, numbered 4 and 5, appended to metrics.jsonl.
     config.training.epochs = 5;
-    let resumed = fit(&config, &data, &split, &run, cpu, true, false).unwrap();
+    let resumed = fit(&config, &data, &split, &run, resumed(cpu)).unwrap();
     let epochs: Vec<usize> = resumed.history.iter().map(|r| r.epoch).collect();
     assert_eq!(epochs, [1, 2, 3, 4, 5]);
     assert_eq!(run.read_metrics().unwrap().len(), 5);
@@ -195,7 +205,7 @@ fn without_validation_every_epoch_runs_and_weights_are_averaged() {
         config.training.average_from_epoch = 2;
     });
     let cpu = ComputeDevice { device: tch::Device::Cpu };
-    let fitted = fit(&config, &data, &split, &run, cpu, false, false).unwrap();
+    let fitted = fit(&config, &data, &split, &run, fresh(cpu)).unwrap();
     assert_eq!(fitted.history.len(), 3);
     assert_eq!((fitted.state.best_epoch, fitted.state.averaged_epochs), (3, 2));
     let items: Vec<&[f32]> = data.features.iter().map(|f| f.variants[0].data.as_slice()).collect();
@@ -209,7 +219,7 @@ fn without_validation_every_epoch_runs_and_weights_are_averaged() {
     // Given one more epoch, a resumed run continues from `last` without a `best`.
     let mut longer = config.clone();
     longer.training.epochs = 4;
-    let resumed = fit(&longer, &data, &split, &run, cpu, true, false).unwrap();
+    let resumed = fit(&longer, &data, &split, &run, resumed(cpu)).unwrap();
     assert_eq!((resumed.state.epoch, resumed.state.averaged_epochs), (4, 3));
 }
 
@@ -223,7 +233,7 @@ fn members_train_one_after_another_and_average() {
         config.training.epochs = 2;
     });
     let cpu = ComputeDevice { device: tch::Device::Cpu };
-    let fitted = fit_members(&config, &data, &split, &run, cpu, false, false).unwrap();
+    let fitted = fit_members(&config, &data, &split, &run, fresh(cpu)).unwrap();
     assert_eq!(fitted.model.card().architecture.members, 2);
     let items: Vec<&[f32]> = data.features.iter().take(4).map(|f| f.variants[0].data.as_slice()).collect();
     let members: Vec<_> = ["member-1", "member-2"]

@@ -135,6 +135,13 @@ pub fn utterance_loss(logits: &Tensor, batch: &Batch) -> Result<Tensor, tch::Tch
     weighted_nll(&picked.f_clamp_min(1e-8)?.f_log()?, &batch.utterance_weights)
 }
 
+/// Weighted mean cross-entropy of the frames against the uniform distribution (the mean
+/// of all classes' log-probabilities): mixed into the frame loss, label smoothing.
+pub fn uniform_loss(logits: &Tensor, batch: &Batch) -> Result<Tensor, tch::TchError> {
+    let mean_log_prob = logits.f_log_softmax(-1, Kind::Float)?.f_mean_dim(-1, false, Kind::Float)?;
+    weighted_nll(&mean_log_prob, &batch.weights)
+}
+
 /// `-sum(weights * log_probs) / sum(weights)`, for log-probabilities of the targets.
 fn weighted_nll(log_probs: &Tensor, weights: &Tensor) -> Result<Tensor, tch::TchError> {
     let total_weight = weights.f_sum(Kind::Float)?.f_clamp_min(1e-6)?;
@@ -171,6 +178,22 @@ mod tests {
         logits = logits.zero();
         let (loss, _) = frame_loss(&logits, &batch).unwrap();
         assert!((loss.double_value(&[]) - (7f64).ln()).abs() < 1e-5, "uniform logits give ln 7");
+    }
+
+    /// The uniform loss is ln 7 for uniform logits and grows as frames grow sure of one
+    /// class (whichever): what label smoothing mixes in against overconfidence.
+    #[test]
+    fn uniform_loss_penalises_confidence() {
+        let features = FeatureMatrix { frames: 3, dims: 1, data: vec![0.0; 3] };
+        let items = [BatchItem { features: &features, label: Emotion::Sad, weight: 1.0, speaker: None }];
+        let shape = BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0 };
+        let batch = make_batch(&items, &NormStats::identity(1), shape, None, Device::Cpu).unwrap();
+        let uniform = Tensor::zeros([1, 3, 7], (Kind::Float, Device::Cpu));
+        let loss = uniform_loss(&uniform, &batch).unwrap().double_value(&[]);
+        assert!((loss - (7f64).ln()).abs() < 1e-5);
+        let sure = uniform.copy();
+        let _ = sure.narrow(2, 2, 1).fill_(6.0);
+        assert!(uniform_loss(&sure, &batch).unwrap().double_value(&[]) > loss + 1.0);
     }
 
     /// The utterance loss scores the mean of the trained frames' probabilities: right

@@ -93,6 +93,8 @@ pub struct Schedule {
     /// Weight of the utterance loss (cross-entropy of the mean of the trained frames'
     /// probabilities, the file decision) added to the per-frame loss (0 = off).
     pub utterance_loss: f64,
+    /// Share of each frame's target spread evenly over all classes (label smoothing, 0-1).
+    pub label_smoothing: f64,
 }
 
 impl Default for Schedule {
@@ -111,6 +113,7 @@ impl Default for Schedule {
             class_balance: true,
             average_from_epoch: 0,
             utterance_loss: 0.0,
+            label_smoothing: 0.0,
         }
     }
 }
@@ -236,6 +239,9 @@ impl TrainConfig {
         }
         if !(s.utterance_loss.is_finite() && s.utterance_loss >= 0.0) {
             return invalid("[training] utterance_loss must be a number >= 0".into());
+        }
+        if !(0.0..1.0).contains(&s.label_smoothing) {
+            return invalid("[training] label_smoothing must be in [0, 1)".into());
         }
         if !(self.session_prior_frames.is_finite() && self.session_prior_frames >= 0.0) {
             return invalid("session_prior_frames must be a number >= 0".into());

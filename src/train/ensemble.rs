@@ -6,9 +6,9 @@
 use super::config::{ModelShape, TrainConfig};
 use super::dataset::PreparedData;
 use super::runs::RunDir;
-use super::trainer::{Fitted, TrainError, TrainState, fit};
+use super::trainer::{FitOptions, Fitted, TrainError, TrainState, fit};
 use crate::data::SplitSpec;
-use crate::model::{ComputeDevice, EmotionModel};
+use crate::model::EmotionModel;
 
 /// Trains the config's members (a single network when `members` is 1) and returns the
 /// model made of them. The state and history are the first member's, with the wall time
@@ -18,13 +18,11 @@ pub fn fit_members(
     data: &PreparedData,
     split: &SplitSpec,
     run: &RunDir,
-    device: ComputeDevice,
-    resume: bool,
-    show_progress: bool,
+    options: FitOptions,
 ) -> Result<Fitted, TrainError> {
     let count = config.model.members;
     if count <= 1 {
-        return fit(config, data, split, run, device, resume, show_progress);
+        return fit(config, data, split, run, options);
     }
     let mut members = Vec::with_capacity(count);
     for i in 0..count {
@@ -34,15 +32,15 @@ pub fn fit_members(
             ..config.clone()
         };
         let dir = run.child(&format!("member-{}", i + 1)).map_err(TrainError::Run)?;
-        if show_progress {
+        if options.show_progress {
             eprintln!("member {}/{count} (seed {})", i + 1, member_config.seed);
         }
-        let resume_member = resume && dir.file("state.json").is_file();
-        members.push(fit(&member_config, data, split, &dir, device, resume_member, show_progress)?);
+        let resume = options.resume && dir.file("state.json").is_file();
+        members.push(fit(&member_config, data, split, &dir, FitOptions { resume, ..options })?);
     }
     let seconds = members.iter().map(|m| m.state.seconds).sum();
     let models: Vec<&EmotionModel> = members.iter().map(|m| &m.model).collect();
-    let model = EmotionModel::ensemble(&models, device)?;
+    let model = EmotionModel::ensemble(&models, options.device)?;
     let first = members.swap_remove(0);
     let state = TrainState { seconds, ..first.state };
     Ok(Fitted { model, state, history: first.history })

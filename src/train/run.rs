@@ -15,7 +15,7 @@ use super::evaluate::{Evaluation, Sessions, evaluate};
 use super::plots;
 use super::report::{RunReport, headline, run_markdown};
 use super::runs::RunDir;
-use super::trainer::{Fitted, TrainError};
+use super::trainer::{FitOptions, Fitted, TrainError};
 use crate::data::{Part, SpeakerNorm, SplitSpec};
 use crate::model::card::{CorpusUse, TrainingInfo};
 use crate::model::{ComputeDevice, EmotionModel};
@@ -115,8 +115,13 @@ fn fit_and_report(
     resume: bool,
 ) -> Result<RunOutcome, TrainError> {
     let started = Instant::now();
-    let Fitted { mut model, state, history } =
-        fit_members(config, data, split, run, opts.device, resume, opts.show_progress)?;
+    let Fitted { mut model, state, history } = fit_members(
+        config,
+        data,
+        split,
+        run,
+        FitOptions { device: opts.device, resume, show_progress: opts.show_progress },
+    )?;
     let warmup = config.training.warmup_frames;
     let val =
         evaluate(&model, &data.clean_items(&data.indices(split, Part::Val)), warmup, Sessions::PerSpeaker)?;

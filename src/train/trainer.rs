@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tch::nn::{self, OptimizerConfig};
 
 use super::average::add_to_average;
-use super::batch::{BatchItem, BatchShape, frame_loss, make_batch, utterance_loss};
+use super::batch::{BatchItem, BatchShape, frame_loss, make_batch, uniform_loss, utterance_loss};
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
 use super::evaluate::{Evaluation, Sessions, evaluate, speaker_statistics};
@@ -94,17 +94,27 @@ pub enum TrainError {
     Run(String),
 }
 
-/// Trains on `split` of `data`, checkpointing into `run`. With `resume`, continues from
-/// the run's `last` checkpoint and `state.json` (optimizer moments restart from zero).
+/// How a fit runs.
+#[derive(Debug, Clone, Copy)]
+pub struct FitOptions {
+    /// Where the network trains.
+    pub device: ComputeDevice,
+    /// Continue from the run's `last` checkpoint and `state.json` (optimizer moments
+    /// restart from zero).
+    pub resume: bool,
+    /// Progress bars and a line per epoch on stderr.
+    pub show_progress: bool,
+}
+
+/// Trains on `split` of `data`, checkpointing into `run`.
 pub fn fit(
     config: &TrainConfig,
     data: &PreparedData,
     split: &SplitSpec,
     run: &RunDir,
-    device: ComputeDevice,
-    resume: bool,
-    show_progress: bool,
+    options: FitOptions,
 ) -> Result<Fitted, TrainError> {
+    let FitOptions { device, resume, show_progress } = options;
     let describe = || split.describe(&data.utterances);
     let train = data.indices(split, Part::Train);
     let val = data.indices(split, Part::Val);
@@ -134,16 +144,16 @@ pub fn fit(
     } else {
         None
     };
-    // Without validation speakers the last epoch is kept and `best` stays unused.
+    // Without validation speakers the last epoch is kept and there is no `best`.
     let keep_last = val.is_empty();
-    let mut best = EmotionModel::build(card, device)?;
+    let mut best = if keep_last { None } else { Some(EmotionModel::build(card, device)?) };
     let mut state = TrainState::default();
     let mut history = Vec::new();
     if resume {
         state = run.read_state().map_err(TrainError::Run)?;
         history = run.read_metrics().map_err(TrainError::Run)?;
         model.copy_weights_from(&EmotionModel::load(&run.checkpoint("last"), device)?)?;
-        if !keep_last {
+        if let Some(best) = best.as_mut() {
             best.copy_weights_from(&EmotionModel::load(&run.checkpoint("best"), device)?)?;
         }
         if let Some(average) = average.as_mut().filter(|_| state.averaged_epochs > 0) {
@@ -164,8 +174,7 @@ pub fn fit(
         let epoch = state.epoch + 1;
         let epoch_start = Instant::now();
         opt.set_lr(lr);
-        let (train_loss, train_acc) =
-            run_epoch(config, &context, &model, &mut opt, epoch, device, show_progress)?;
+        let (train_loss, train_acc) = run_epoch(config, &context, &model, &mut opt, epoch, options)?;
         let eval = if keep_last {
             None
         } else {
@@ -208,7 +217,7 @@ pub fn fit(
             state.best_val_ua = record.val_ua;
             state.best_epoch = epoch;
             state.epochs_without_improvement = 0;
-            if !keep_last {
+            if let Some(best) = best.as_mut() {
                 model.refresh_stream()?;
                 best.copy_weights_from(&model)?;
                 best.save(&run.checkpoint("best"))?;
@@ -228,10 +237,10 @@ pub fn fit(
         state.seconds = started.elapsed().as_secs_f64();
         run.write_state(&state).map_err(TrainError::Run)?;
     }
-    let mut chosen = match average {
-        Some(average) if state.averaged_epochs > 0 => average,
-        _ if keep_last => model,
-        _ => best,
+    let mut chosen = match (average, best) {
+        (Some(average), _) if state.averaged_epochs > 0 => average,
+        (_, Some(best)) => best,
+        _ => model,
     };
     chosen.refresh_stream()?;
     Ok(Fitted { model: chosen, state, history })
@@ -281,8 +290,7 @@ fn run_epoch(
     model: &EmotionModel,
     opt: &mut nn::Optimizer,
     epoch: usize,
-    device: ComputeDevice,
-    show_progress: bool,
+    FitOptions { device, show_progress, .. }: FitOptions,
 ) -> Result<(f64, f64), TrainError> {
     let schedule = &config.training;
     let EpochData { data, train, speakers, class_weight } = *context;
@@ -318,6 +326,10 @@ fn run_epoch(
         let batch = make_batch(&items, norm, shape, Some((&config.augment, &mut rng)), device.device)?;
         let logits = model.net().forward_t(&batch.inputs, true);
         let (mut loss, accuracy) = frame_loss(&logits, &batch)?;
+        if schedule.label_smoothing > 0.0 {
+            let smoothing = schedule.label_smoothing;
+            loss = loss * (1.0 - smoothing) + uniform_loss(&logits, &batch)? * smoothing;
+        }
         if schedule.utterance_loss > 0.0 {
             loss += utterance_loss(&logits, &batch)? * schedule.utterance_loss;
         }

@@ -105,3 +105,47 @@ fn reads_a_toml_config() {
     let (_, rows, cols) = read_npy_f32(&mut File::open(&npy).unwrap()).unwrap();
     assert_eq!((rows, cols), (176, 64 + 13 + 13));
 }
+
+/// Without `--plot` the file streams through packet by packet (resampled on the way);
+/// the matrix equals the one written from the whole file (`--plot` takes that path).
+#[test]
+fn streaming_matches_the_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let stereo_48k = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tone440_48k_stereo.ogg");
+    let (streamed, whole) = (dir.path().join("streamed.npy"), dir.path().join("whole.npy"));
+    let png = dir.path().join("plot.png");
+    let out = features_cmd(&[stereo_48k.as_os_str(), "--out".as_ref(), streamed.as_os_str()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("decoding, extraction and writing"), "the streaming path: {stdout}");
+    assert!(stdout.contains("resampled to 16000 Hz"), "{stdout}");
+    features_cmd(&[
+        stereo_48k.as_os_str(),
+        "--out".as_ref(),
+        whole.as_os_str(),
+        "--plot".as_ref(),
+        png.as_os_str(),
+    ]);
+    let (a, rows, cols) = read_npy_f32(&mut File::open(&streamed).unwrap()).unwrap();
+    let (b, rows_b, cols_b) = read_npy_f32(&mut File::open(&whole).unwrap()).unwrap();
+    assert!(rows > 40, "{rows} frames (0.5 s)");
+    assert_eq!((rows, cols), (rows_b, cols_b));
+    assert_eq!(a, b);
+}
+
+/// A run that fails leaves neither the output nor its temporary `.partial` file.
+#[test]
+fn a_failed_run_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.wav");
+    std::fs::write(&garbage, b"RIFF\x10\x00\x00\x00WAVEnot really audio at all").unwrap();
+    let csv = dir.path().join("frames.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_emotrace"))
+        .args(["features".as_ref(), garbage.as_os_str(), "--out".as_ref(), csv.as_os_str()])
+        .output()
+        .expect("emotrace runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("garbage.wav") && stderr.lines().count() == 1, "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["garbage.wav"]);
+}

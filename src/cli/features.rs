@@ -1,17 +1,21 @@
 //! `emotrace features FILE`: decode a file, compute its feature frames, print a summary,
 //! and optionally write the matrix (`--out frames.csv|.npy`) and a PNG (`--plot`).
+//!
+//! Without `--plot` or `--repeat` the file streams through a packet at a time
+//! ([`features_stream`](super::features_stream)), so its length does not matter; the plot
+//! and repeated timing need the whole signal and its frames in memory.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
+use super::features_out::{FrameWriter, Output};
+use super::features_stream::run_streaming;
 use crate::audio::{StreamResampler, decode_file};
-use crate::features::npy::write_npy_f32;
 use crate::features::plot::plot_png;
-use crate::features::{FeatureConfig, FeatureFrames, extract};
+use crate::features::{FeatureConfig, extract};
 
 /// Arguments of `emotrace features`.
 #[derive(Debug, clap::Args)]
@@ -23,32 +27,26 @@ pub struct FeaturesArgs {
     /// feature, one row per frame) or `.npy` (float32, frames x features).
     #[arg(long, value_name = "FRAMES.csv|FRAMES.npy")]
     pub out: Option<PathBuf>,
-    /// Draw the log-mel spectrogram and MFCCs into this PNG.
+    /// Draw the log-mel spectrogram and MFCCs into this PNG (holds the whole file).
     #[arg(long, value_name = "PLOT.png")]
     pub plot: Option<PathBuf>,
     /// Feature settings as TOML (any `FeatureConfig` field; the rest keep the speech
     /// defaults: 16 kHz, 25 ms window, 10 ms hop).
     #[arg(long, value_name = "CONFIG.toml")]
     pub config: Option<PathBuf>,
-    /// Run the extraction this many times and report the fastest and median time.
+    /// Run the extraction this many times and report the fastest and median time (holds
+    /// the whole file; without it the time reported is decoding, extraction and writing).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub repeat: u32,
 }
 
-/// Where the matrix goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Output {
-    Csv(PathBuf),
-    Npy(PathBuf),
-}
-
 /// The command's settings, checked before any work starts.
 #[derive(Debug)]
-struct Job {
-    file: PathBuf,
-    out: Option<Output>,
+pub(super) struct Job {
+    pub(super) file: PathBuf,
+    pub(super) out: Option<Output>,
     plot: Option<PathBuf>,
-    config: FeatureConfig,
+    pub(super) config: FeatureConfig,
     repeat: u32,
 }
 
@@ -56,16 +54,7 @@ impl TryFrom<FeaturesArgs> for Job {
     type Error = anyhow::Error;
 
     fn try_from(args: FeaturesArgs) -> anyhow::Result<Self> {
-        let out = match args.out {
-            None => None,
-            Some(path) => {
-                match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-                    Some("csv") => Some(Output::Csv(path)),
-                    Some("npy") => Some(Output::Npy(path)),
-                    _ => bail!("--out {}: the file name must end in .csv or .npy", path.display()),
-                }
-            }
-        };
+        let out = args.out.map(Output::from_path).transpose()?;
         let config = match &args.config {
             None => FeatureConfig::default(),
             Some(path) => {
@@ -83,17 +72,49 @@ impl TryFrom<FeaturesArgs> for Job {
 /// Runs the command, printing its report to `out`.
 pub fn run(out: &mut impl Write, args: FeaturesArgs) -> anyhow::Result<()> {
     let job = Job::try_from(args)?;
-    let cfg = &job.config;
-    let audio = decode_file(&job.file)?;
-    let channels =
-        if audio.channels == 1 { "1 channel".to_owned() } else { format!("{} channels", audio.channels) };
+    if job.plot.is_none() && job.repeat == 1 { run_streaming(out, &job) } else { run_whole(out, &job) }
+}
+
+/// The features line of the report.
+pub(super) fn print_frames(
+    out: &mut impl Write,
+    cfg: &FeatureConfig,
+    n_frames: usize,
+) -> std::io::Result<()> {
     writeln!(
         out,
-        "{}: {:.3} s, {} Hz, {channels}",
-        job.file.display(),
-        audio.duration_s(),
-        audio.sample_rate_hz
-    )?;
+        "features: {n_frames} frames x {} values (a frame every {} ms, {} ms window, n_fft {}), log-mel {} bands",
+        cfg.frame_dim(),
+        cfg.hop_ms,
+        cfg.win_ms,
+        cfg.n_fft,
+        cfg.n_mels
+    )
+}
+
+/// `audio_s` of audio processed in `elapsed_s`, as a multiple of real time.
+pub(super) fn real_time(audio_s: f64, elapsed_s: f64) -> String {
+    if elapsed_s > 0.0 { format!("{:.0}x real time", audio_s / elapsed_s) } else { "instant".to_owned() }
+}
+
+/// The first line of the report: file, duration, rate and channels.
+pub(super) fn print_source(
+    out: &mut impl Write,
+    file: &Path,
+    duration_s: f64,
+    rate_hz: u32,
+    channels: usize,
+) -> std::io::Result<()> {
+    let channels = if channels == 1 { "1 channel".to_owned() } else { format!("{channels} channels") };
+    writeln!(out, "{}: {duration_s:.3} s, {rate_hz} Hz, {channels}", file.display())
+}
+
+/// Decodes the whole file, extracts its frames (`--repeat` times, for timing), then writes
+/// the matrix and the plot.
+fn run_whole(out: &mut impl Write, job: &Job) -> anyhow::Result<()> {
+    let cfg = &job.config;
+    let audio = decode_file(&job.file)?;
+    print_source(out, &job.file, audio.duration_s(), audio.sample_rate_hz, audio.channels)?;
     let samples = if audio.sample_rate_hz == cfg.sample_rate_hz {
         audio.samples
     } else {
@@ -122,11 +143,7 @@ pub fn run(out: &mut impl Write, args: FeaturesArgs) -> anyhow::Result<()> {
         frames = Some(f);
     }
     let frames = frames.context("no extraction ran")?;
-    writeln!(
-        out,
-        "features: {} frames x {} values (a frame every {} ms, {} ms window, n_fft {}), log-mel {} bands",
-        frames.n_frames, frames.frame_dim, cfg.hop_ms, cfg.win_ms, cfg.n_fft, frames.n_mels
-    )?;
+    print_frames(out, cfg, frames.n_frames)?;
     let audio_s = samples.len() as f64 / f64::from(cfg.sample_rate_hz);
     report_timing(out, &mut times, audio_s)?;
     if let Some(cpu) = cpu {
@@ -139,27 +156,12 @@ pub fn run(out: &mut impl Write, args: FeaturesArgs) -> anyhow::Result<()> {
         )?;
     }
 
-    match &job.out {
-        Some(Output::Csv(path)) => {
-            write_csv(path, &frames, cfg).with_context(|| format!("cannot write {}", path.display()))?;
-            writeln!(
-                out,
-                "wrote {}: {} rows, time_s + {} columns",
-                path.display(),
-                frames.n_frames,
-                frames.frame_dim
-            )?;
+    if let Some(output) = &job.out {
+        let mut writer = FrameWriter::create(output, cfg)?;
+        for i in 0..frames.n_frames {
+            writer.write(i, frames.frame(i))?;
         }
-        Some(Output::Npy(path)) => {
-            let mut w = BufWriter::new(
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-            );
-            write_npy_f32(&mut w, &frames.features, frames.n_frames, frames.frame_dim)
-                .and_then(|()| w.flush())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            writeln!(out, "wrote {}: float32 {} x {}", path.display(), frames.n_frames, frames.frame_dim)?;
-        }
-        None => {}
+        writeln!(out, "{}", writer.finish()?)?;
     }
     if let Some(path) = &job.plot {
         let title = job
@@ -182,7 +184,7 @@ pub fn run(out: &mut impl Write, args: FeaturesArgs) -> anyhow::Result<()> {
 fn report_timing(out: &mut impl Write, times: &mut [Duration], audio_s: f64) -> std::io::Result<()> {
     times.sort();
     let fastest = times[0].as_secs_f64();
-    let rt = |t: f64| if t > 0.0 { format!("{:.0}x real time", audio_s / t) } else { "instant".to_owned() };
+    let rt = |t: f64| real_time(audio_s, t);
     if times.len() == 1 {
         writeln!(out, "extraction: {:.3} ms ({})", fastest * 1e3, rt(fastest))
     } else {
@@ -201,21 +203,7 @@ fn report_timing(out: &mut impl Write, times: &mut [Duration], audio_s: f64) -> 
 
 /// CPU time this thread has run so far (Linux `/proc/thread-self/schedstat`, nanoseconds):
 /// unlike wall-clock time, it leaves out time spent waiting for a busy CPU.
-fn thread_cpu_time() -> Option<Duration> {
+pub(super) fn thread_cpu_time() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     stat.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
-}
-
-/// CSV with a header: `time_s` (frame centre) then the config's column names.
-fn write_csv(path: &Path, frames: &FeatureFrames, cfg: &FeatureConfig) -> std::io::Result<()> {
-    let mut w = BufWriter::new(File::create(path)?);
-    writeln!(w, "time_s,{}", cfg.column_names().join(","))?;
-    for i in 0..frames.n_frames {
-        write!(w, "{:.3}", frames.frame_time_s(i))?;
-        for v in frames.frame(i) {
-            write!(w, ",{v}")?;
-        }
-        writeln!(w)?;
-    }
-    w.flush()
 }

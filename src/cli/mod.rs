@@ -5,6 +5,8 @@ mod devices;
 mod doctor;
 mod eval;
 mod features;
+mod features_out;
+mod features_stream;
 mod monitor;
 mod predict;
 mod runs;

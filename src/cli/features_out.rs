@@ -38,7 +38,7 @@ impl Output {
 /// beside the final one (`NAME.partial`) and renamed by [`finish`](Self::finish), so that
 /// a failed run leaves nothing that looks complete: dropped unfinished, it deletes itself.
 pub struct FrameWriter {
-    sink: Option<Sink>,
+    sink: Sink,
     path: PathBuf,
     partial: PathBuf,
     columns: usize,
@@ -60,46 +60,44 @@ impl FrameWriter {
         partial.push(".partial");
         let partial = PathBuf::from(partial);
         let cannot_write = || format!("cannot write {}", path.display());
-        let file = File::create(&partial).with_context(cannot_write)?;
-        let mut writer = Self { sink: None, path: path.clone(), partial, columns: cfg.frame_dim(), rows: 0 };
-        let mut out = BufWriter::new(file);
-        writer.sink = Some(match output {
+        let mut out = BufWriter::new(File::create(&partial).with_context(cannot_write)?);
+        // NOTE: from here on an early return drops the writer, which deletes the partial file.
+        let sink = match output {
             Output::Csv(_) => {
                 writeln!(out, "time_s,{}", cfg.column_names().join(",")).with_context(cannot_write)?;
                 Sink::Csv { out, seconds_per_frame: cfg.hop_s() }
             }
             Output::Npy(_) => Sink::Npy(NpyRowWriter::new(out, cfg.frame_dim()).with_context(cannot_write)?),
-        });
-        Ok(writer)
+        };
+        Ok(Self { sink, path, partial, columns: cfg.frame_dim(), rows: 0 })
     }
 
     /// Appends frame number `index` (frames come in order from 0).
     pub fn write(&mut self, index: usize, features: &[f32]) -> anyhow::Result<()> {
-        let result = match &mut self.sink {
-            Some(Sink::Csv { out, seconds_per_frame }) => {
+        match &mut self.sink {
+            Sink::Csv { out, seconds_per_frame } => {
                 write_csv_row(out, index as f64 * *seconds_per_frame, features)
             }
-            Some(Sink::Npy(out)) => out.write_row(features),
-            None => Ok(()),
-        };
+            Sink::Npy(out) => out.write_row(features),
+        }
+        .with_context(|| format!("cannot write {}", self.path.display()))?;
         self.rows += 1;
-        result.with_context(|| format!("cannot write {}", self.path.display()))
+        Ok(())
     }
 
     /// Completes the file under its final name; returns the line the command prints.
     pub fn finish(mut self) -> anyhow::Result<String> {
         let (path, rows, columns) = (self.path.clone(), self.rows, self.columns);
         let cannot_write = || format!("cannot write {}", path.display());
-        let line = match self.sink.take() {
-            Some(Sink::Csv { mut out, .. }) => {
+        let line = match &mut self.sink {
+            Sink::Csv { out, .. } => {
                 out.flush().with_context(cannot_write)?;
                 format!("wrote {}: {rows} rows, time_s + {columns} columns", path.display())
             }
-            Some(Sink::Npy(out)) => {
+            Sink::Npy(out) => {
                 out.finish().with_context(cannot_write)?;
                 format!("wrote {}: float32 {rows} x {columns}", path.display())
             }
-            None => unreachable!("a writer is finished once, by value"),
         };
         std::fs::rename(&self.partial, &path).with_context(cannot_write)?;
         Ok(line)

@@ -56,15 +56,20 @@ impl<W: Write + Seek> NpyRowWriter<W> {
         self.out.write_all(&self.bytes)
     }
 
-    /// Writes the final row count into the header; returns the writer and the rows written.
-    pub fn finish(mut self) -> io::Result<(W, usize)> {
+    /// Writes the final row count into the header and flushes; returns the rows written.
+    pub fn finish(&mut self) -> io::Result<usize> {
         let end = self.out.stream_position()?;
         let header_start = end - (ROW_WRITER_HEADER_LEN + self.rows * self.cols * 4) as u64;
         self.out.seek(SeekFrom::Start(header_start))?;
         write_header(&mut self.out, self.rows, self.cols, ROW_WRITER_HEADER_LEN)?;
         self.out.seek(SeekFrom::Start(end))?;
         self.out.flush()?;
-        Ok((self.out, self.rows))
+        Ok(self.rows)
+    }
+
+    /// The underlying writer.
+    pub fn into_inner(self) -> W {
+        self.out
     }
 }
 
@@ -152,8 +157,8 @@ mod tests {
             writer.write_row(row).unwrap();
         }
         assert!(writer.write_row(&[1.0]).is_err(), "a short row is refused");
-        let (cursor, rows) = writer.finish().unwrap();
-        let bytes = cursor.into_inner();
+        let rows = writer.finish().unwrap();
+        let bytes = writer.into_inner().into_inner();
         assert_eq!(rows, 1000);
         assert_eq!(bytes.len(), ROW_WRITER_HEADER_LEN + data.len() * 4);
         let (back, rows, cols) = read_npy_f32(&mut bytes.as_slice()).unwrap();

@@ -1,7 +1,8 @@
 //! Training-only, seeded augmentation.
 //!
-//! Waveform level (before feature extraction; each augmented copy is cached like clean
-//! features): speed perturbation, time shift, gain, additive white noise at an SNR.
+//! Copy level (each augmented copy is cached like clean features): speed perturbation,
+//! time shift, gain, additive white noise at an SNR, and vocal-tract-length perturbation
+//! (the copy's mel bank reads a frequency-warped spectrum, `features::filters`).
 //! Feature level (on normalised frames, per batch): SpecAugment-style time and feature
 //! masks set to 0, the training mean.
 
@@ -26,6 +27,10 @@ pub struct AugmentConfig {
     pub speed: [f64; 2],
     /// Largest time shift, ms: positive delays (silence prepended), negative drops audio.
     pub shift_ms: f64,
+    /// Vocal-tract-length perturbation of a copy's features: its mel bank reads the
+    /// spectrum with frequencies scaled by a factor from this range (`[1.0, 1.0]` = off).
+    /// Unlike `speed`, it moves formants without changing pitch or duration.
+    pub vtlp: [f64; 2],
     /// Number of SpecAugment time masks per training sequence.
     pub time_masks: usize,
     /// Longest time mask, frames.
@@ -45,6 +50,7 @@ impl Default for AugmentConfig {
             gain_db: [-6.0, 6.0],
             speed: [0.9, 1.1],
             shift_ms: 100.0,
+            vtlp: [1.0, 1.0],
             time_masks: 2,
             time_mask_frames: 20,
             feature_masks: 2,
@@ -59,12 +65,21 @@ impl AugmentConfig {
         Self { copies: 0, time_masks: 0, feature_masks: 0, ..Self::default() }
     }
 
-    /// A stable text of the waveform settings, for feature-cache keys of augmented copies.
-    pub fn waveform_key(&self) -> String {
-        format!(
+    /// A stable text of the settings that make a copy's features, for its feature-cache key.
+    pub fn copy_key(&self) -> String {
+        let key = format!(
             "noise_prob={} snr_db={:?} gain_db={:?} speed={:?} shift_ms={}",
             self.noise_prob, self.snr_db, self.gain_db, self.speed, self.shift_ms
-        )
+        );
+        // Without VTLP the key stays what it was before VTLP existed, so caches still hit.
+        if self.vtlp == [1.0, 1.0] { key } else { format!("{key} vtlp={:?}", self.vtlp) }
+    }
+
+    /// The VTLP factor of one copy: drawn from `rng` only when `vtlp` is a range, so a
+    /// config without VTLP draws the same numbers as before VTLP existed.
+    pub fn draw_vtlp(&self, rng: &mut Rng) -> f64 {
+        let [low, high] = self.vtlp;
+        if low < high { rng.uniform(low, high) } else { low }
     }
 }
 
@@ -165,6 +180,22 @@ mod tests {
         assert_eq!(a, b);
         let ratio = a[10] / x[10];
         assert!((0.5..=2.0).contains(&ratio), "gain within ±6 dB, got {ratio}");
+    }
+
+    /// VTLP off draws nothing (earlier configs keep their random streams and cache keys);
+    /// on, it draws a factor within the range and names the range in the copy key.
+    #[test]
+    fn vtlp_draws_only_when_on() {
+        let off = AugmentConfig::default();
+        let mut rng = Rng::new(5);
+        assert_eq!(off.draw_vtlp(&mut rng), 1.0);
+        assert_eq!(rng.next_u64(), Rng::new(5).next_u64());
+        assert!(!off.copy_key().contains("vtlp"));
+        let on = AugmentConfig { vtlp: [0.9, 1.1], ..AugmentConfig::default() };
+        let factors: Vec<f64> = (0..100).map(|_| on.draw_vtlp(&mut rng)).collect();
+        assert!(factors.iter().all(|f| (0.9..=1.1).contains(f)));
+        assert!(factors.iter().any(|&f| f < 0.95) && factors.iter().any(|&f| f > 1.05));
+        assert!(on.copy_key().ends_with("vtlp=[0.9, 1.1]"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::rng::Rng;
 use super::trim::{Preprocess, trim_range};
 use crate::audio::decode::load_mono_16k;
 use crate::audio::resample::StreamResampler;
-use crate::features::{FeatureConfig, extract};
+use crate::features::{BatchExtractor, FeatureConfig};
 
 /// Everything that shapes an utterance's features.
 #[derive(Debug, Clone)]
@@ -137,7 +137,7 @@ fn prepare_one(
         let variant = if copy == 0 {
             "clean".to_owned()
         } else {
-            format!("copy{copy};seed={};{}", config.seed, config.augment.waveform_key())
+            format!("copy{copy};seed={};{}", config.seed, config.augment.copy_key())
         };
         let key = FeatureCache::key(&sha, &format!("{settings};{variant}"));
         if let Some(m) = cache.and_then(|c| c.get(&key)).filter(|m| m.dims == config.features.frame_dim()) {
@@ -152,15 +152,18 @@ fn prepare_one(
             audio = Some(samples[range].to_vec());
         }
         let clean = audio.as_deref().unwrap_or_default();
-        let samples = if copy == 0 {
-            clean.to_vec()
+        let (samples, vtlp) = if copy == 0 {
+            (clean.to_vec(), 1.0)
         } else {
             let stream = u64::from_str_radix(&sha[..16], 16).unwrap_or(0) ^ copy as u64;
             let mut rng = Rng::derive(config.seed, stream);
-            augment_waveform(clean, config.features.sample_rate_hz, &config.augment, &mut rng, &resample)
+            let samples =
+                augment_waveform(clean, config.features.sample_rate_hz, &config.augment, &mut rng, &resample);
+            (samples, config.augment.draw_vtlp(&mut rng))
         };
-        let frames =
-            extract(&config.features, &samples).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+        let frames = BatchExtractor::with_frequency_warp(&config.features, vtlp)
+            .and_then(|mut extractor| extractor.extract(&samples))
+            .map_err(|e| SkipReason::Unreadable(e.to_string()))?;
         let matrix = FeatureMatrix { frames: frames.n_frames, dims: frames.frame_dim, data: frames.features };
         if let Some(c) = cache {
             // A cache that cannot be written only costs time next run.

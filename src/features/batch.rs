@@ -69,7 +69,13 @@ pub struct BatchExtractor {
 impl BatchExtractor {
     /// Checks the config and builds the tables.
     pub fn new(cfg: &FeatureConfig) -> Result<Self, FeatureError> {
-        let analyzer = FrameAnalyzer::new(cfg)?;
+        Self::with_frequency_warp(cfg, 1.0)
+    }
+
+    /// An extractor whose mel bank reads the spectrum through a VTLP warp of `alpha`
+    /// (training augmentation; see [`FrameAnalyzer::with_frequency_warp`]).
+    pub fn with_frequency_warp(cfg: &FeatureConfig, alpha: f64) -> Result<Self, FeatureError> {
+        let analyzer = FrameAnalyzer::with_frequency_warp(cfg, alpha)?;
         let layout = analyzer.layout().clone();
         let delta = layout.deltas.is_some().then(|| DeltaFilter::new(cfg.delta_width, cfg.mfcc_delta_order));
         Ok(Self { cfg: cfg.clone(), analyzer, layout, delta, frame: vec![0.0; cfg.n_fft] })

@@ -64,7 +64,26 @@ pub struct SparseBank {
 /// Slaney-normalised mel filter bank, `n_mels x (n_fft/2+1)` (librosa `filters.mel` with
 /// `htk=False, norm="slaney"`), kept as the non-zero run of each triangle.
 pub fn mel_bank(sample_rate_hz: u32, n_fft: usize, n_mels: usize, fmin_hz: f64, fmax_hz: f64) -> SparseBank {
-    let fftfreqs = fft_frequencies_hz(sample_rate_hz, n_fft);
+    warped_mel_bank(sample_rate_hz, n_fft, n_mels, fmin_hz, fmax_hz, 1.0)
+}
+
+/// [`mel_bank`] over a spectrum whose frequencies are scaled by `alpha` (vocal-tract-length
+/// perturbation, Jaitly & Hinton 2013): bin frequency `f` is read as [`vtlp_warp_hz`]`(f)`,
+/// so `alpha > 1` moves formants up, as a shorter vocal tract would. `alpha = 1` is
+/// [`mel_bank`] exactly.
+pub fn warped_mel_bank(
+    sample_rate_hz: u32,
+    n_fft: usize,
+    n_mels: usize,
+    fmin_hz: f64,
+    fmax_hz: f64,
+    alpha: f64,
+) -> SparseBank {
+    let mut fftfreqs = fft_frequencies_hz(sample_rate_hz, n_fft);
+    if alpha != 1.0 {
+        let nyquist_hz = f64::from(sample_rate_hz) / 2.0;
+        fftfreqs.iter_mut().for_each(|f| *f = vtlp_warp_hz(*f, alpha, nyquist_hz));
+    }
     let mel_f: Vec<f64> =
         linspace(hz_to_mel(fmin_hz), hz_to_mel(fmax_hz), n_mels + 2).into_iter().map(mel_to_hz).collect();
     let mut start = Vec::with_capacity(n_mels);
@@ -88,6 +107,19 @@ pub fn mel_bank(sample_rate_hz: u32, n_fft: usize, n_mels: usize, fmin_hz: f64, 
         weights.push(row[first..last].to_vec());
     }
     SparseBank { start, weights }
+}
+
+/// The VTLP frequency warp: `f * alpha` up to a boundary, then a straight line that keeps
+/// `nyquist_hz` in place, so no energy leaves or wraps past the top of the spectrum.
+pub fn vtlp_warp_hz(f: f64, alpha: f64, nyquist_hz: f64) -> f64 {
+    // The boundary of Jaitly & Hinton: 4.8 kHz of an 8 kHz band.
+    let boundary_hz = 0.6 * nyquist_hz * alpha.min(1.0) / alpha;
+    if f <= boundary_hz {
+        f * alpha
+    } else {
+        let top = nyquist_hz - boundary_hz * alpha;
+        nyquist_hz - top / (nyquist_hz - boundary_hz) * (nyquist_hz - f)
+    }
 }
 
 /// Chroma filter bank, `n_chroma x (n_fft/2+1)` row-major (librosa `filters.chroma` with
@@ -182,6 +214,47 @@ mod tests {
             assert!((area - 1.0).abs() < 0.05, "band {m}: area {area}");
         }
         assert_eq!(bank.start.len(), 40);
+    }
+
+    /// The warp keeps 0 Hz and the Nyquist frequency, scales low frequencies by alpha, and
+    /// rises monotonically; alpha 1 gives the plain bank, weight for weight.
+    #[test]
+    fn vtlp_warp_scales_low_frequencies_and_keeps_the_band() {
+        for alpha in [0.9, 1.0, 1.1] {
+            assert_eq!(vtlp_warp_hz(0.0, alpha, 8_000.0), 0.0);
+            assert!((vtlp_warp_hz(8_000.0, alpha, 8_000.0) - 8_000.0).abs() < 1e-9);
+            assert!((vtlp_warp_hz(1_000.0, alpha, 8_000.0) - 1_000.0 * alpha).abs() < 1e-9);
+            let warped: Vec<f64> = (0..=80).map(|k| vtlp_warp_hz(k as f64 * 100.0, alpha, 8_000.0)).collect();
+            assert!(warped.windows(2).all(|w| w[1] > w[0]), "alpha {alpha}");
+        }
+        let (plain, same) =
+            (mel_bank(16_000, 512, 40, 0.0, 8_000.0), warped_mel_bank(16_000, 512, 40, 0.0, 8_000.0, 1.0));
+        assert_eq!((plain.start, plain.weights), (same.start, same.weights));
+    }
+
+    /// With alpha 1.1 a 1 kHz bin is read as 1.1 kHz: its strongest band is the one whose
+    /// centre is nearest 1.1 kHz.
+    #[test]
+    fn warped_bank_moves_energy_up() {
+        let (n_mels, bin) = (80, 32); // bin 32 of a 512-point FFT at 16 kHz is 1 kHz
+        let centres: Vec<f64> =
+            linspace(hz_to_mel(0.0), hz_to_mel(8_000.0), n_mels + 2).into_iter().map(mel_to_hz).collect();
+        let strongest = |bank: &SparseBank| {
+            (0..n_mels)
+                .max_by(|&a, &b| weight_at(bank, a, bin).total_cmp(&weight_at(bank, b, bin)))
+                .unwrap_or(0)
+        };
+        let nearest = |hz: f64| {
+            (0..n_mels)
+                .min_by(|&a, &b| (centres[a + 1] - hz).abs().total_cmp(&(centres[b + 1] - hz).abs()))
+                .unwrap_or(0)
+        };
+        assert_eq!(strongest(&mel_bank(16_000, 512, n_mels, 0.0, 8_000.0)), nearest(1_000.0));
+        assert_eq!(strongest(&warped_mel_bank(16_000, 512, n_mels, 0.0, 8_000.0, 1.1)), nearest(1_100.0));
+    }
+
+    fn weight_at(bank: &SparseBank, band: usize, bin: usize) -> f32 {
+        bin.checked_sub(bank.start[band]).and_then(|i| bank.weights[band].get(i)).copied().unwrap_or(0.0)
     }
 
     /// The window is zero outside the centred 400 samples and peaks at 1 in the middle.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
-use super::filters::{SparseBank, chroma_bank, dct_ortho, fft_frequencies_hz, mel_bank, padded_hann};
+use super::filters::{SparseBank, chroma_bank, dct_ortho, fft_frequencies_hz, padded_hann, warped_mel_bank};
 use super::pitch::{N_PITCH, PitchTracker};
 use super::spectral::{self, AMIN, ContrastBand};
 use super::{FeatureConfig, FeatureError};
@@ -93,6 +93,12 @@ pub struct FrameAnalyzer {
 impl FrameAnalyzer {
     /// Builds every table for `cfg`.
     pub fn new(cfg: &FeatureConfig) -> Result<Self, FeatureError> {
+        Self::with_frequency_warp(cfg, 1.0)
+    }
+
+    /// [`FrameAnalyzer::new`] with the mel bank read through a VTLP frequency warp of
+    /// `alpha` ([`warped_mel_bank`]; training augmentation, 1.0 = none).
+    pub fn with_frequency_warp(cfg: &FeatureConfig, alpha: f64) -> Result<Self, FeatureError> {
         cfg.validate()?;
         let n_fft = cfg.n_fft;
         let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
@@ -120,12 +126,13 @@ impl FrameAnalyzer {
             power: vec![0.0; cfg.n_bins()],
             mag: vec![0.0; cfg.n_bins()],
             freqs_hz: freqs64.iter().map(|&f| f as f32).collect(),
-            mel: mel_bank(
+            mel: warped_mel_bank(
                 cfg.sample_rate_hz,
                 n_fft,
                 cfg.n_mels,
                 f64::from(cfg.fmin_hz),
                 f64::from(cfg.fmax_hz),
+                alpha,
             ),
             dct: dct_ortho(cfg.n_mels, cfg.n_mfcc),
             n_mfcc: cfg.n_mfcc,

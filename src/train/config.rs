@@ -243,6 +243,10 @@ impl TrainConfig {
         if !(0.0..1.0).contains(&s.label_smoothing) {
             return invalid("[training] label_smoothing must be in [0, 1)".into());
         }
+        let [vtlp_low, vtlp_high] = self.augment.vtlp;
+        if !(vtlp_low >= 0.5 && vtlp_low <= vtlp_high && vtlp_high <= 2.0) {
+            return invalid("[augment] vtlp must be [low, high] with 0.5 <= low <= high <= 2".into());
+        }
         if !(self.session_prior_frames.is_finite() && self.session_prior_frames >= 0.0) {
             return invalid("session_prior_frames must be a number >= 0".into());
         }

@@ -261,3 +261,25 @@ impl ModelCard {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Built in a git checkout, a new card names the commit checked out now (build.rs
+    /// rebuilds when HEAD moves).
+    #[test]
+    fn cards_name_the_checked_out_commit() {
+        let head = std::process::Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+        match head {
+            Some(head) => assert_eq!(GIT_COMMIT, head),
+            None => assert_eq!(GIT_COMMIT, "unknown"),
+        }
+    }
+}

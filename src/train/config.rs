@@ -256,3 +256,28 @@ impl TrainConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped model's recipe loads and asks for what models/README.md says it does.
+    #[test]
+    fn shipped_recipe_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.train.toml");
+        let config = TrainConfig::load(&path).expect("models/default.train.toml loads");
+        assert_eq!(config.decision, Decision::MeanAfterWarmup { warmup_frames: 175 });
+        assert_eq!(config.augment.vtlp, [0.9, 1.1]);
+        assert_eq!(config.features.n_mels, 80);
+    }
+
+    /// A reversed or extreme VTLP range is refused with an error naming the field.
+    #[test]
+    fn bad_vtlp_range_is_named() {
+        for range in ["[1.1, 0.9]", "[0.1, 1.0]", "[1.0, 3.0]"] {
+            let config: TrainConfig = toml::from_str(&format!("[augment]\nvtlp = {range}")).unwrap();
+            let message = config.validate(Path::new("t.toml")).unwrap_err().to_string();
+            assert!(message.contains("[augment] vtlp"), "{range}: {message}");
+        }
+    }
+}

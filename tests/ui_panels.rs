@@ -8,6 +8,7 @@ mod ui_common;
 use egui_kittest::kittest::Queryable;
 use emotrace::app::Action;
 use emotrace::engine::{MelColumn, Snapshot};
+use emotrace::model::{ComputeDevice, EmotionModel};
 use ui_common::{harness, options};
 
 fn snapshot(i: u64) -> Snapshot {
@@ -105,7 +106,8 @@ fn trace_view_freezes_and_follows() {
     assert!(!h.state().traces.frozen);
 }
 
-/// Loading a model card from a typed path shows its name and labels; No model goes back.
+/// Loading a model card from a typed path shows its name, labels and shape (with the member
+/// count for an ensemble); No model goes back.
 #[test]
 fn model_panel_loads_a_card_and_unloads() {
     let dir = tempfile::tempdir().unwrap();
@@ -120,6 +122,18 @@ fn model_panel_loads_a_card_and_unloads() {
     assert_eq!(h.state().model.path.as_deref(), Some(card.as_path()));
     assert_eq!(h.query_all_by_label("model: tiny-test").count(), 2, "status bar and model panel");
     h.get_by_label("labels: neutral, happy, sad, angry, fearful, disgust, surprised");
+    h.get_by_label_contains("LSTM 48/24 units");
+    assert!(h.query_by_label_contains("× LSTM").is_none(), "a single network names no member count");
+
+    // An ensemble says how many networks answer together.
+    let cpu = ComputeDevice { device: tch::Device::Cpu };
+    let single = EmotionModel::load(&card, cpu).unwrap();
+    let mut pair = EmotionModel::ensemble(&[&single, &single], cpu).unwrap();
+    let pair_card = pair.save(&dir.path().join("pair")).unwrap();
+    h.state_mut().apply(Action::LoadModel(Some(pair_card)));
+    h.run_steps(2);
+    h.get_by_label_contains("2 × LSTM 48/24 units");
+
     h.state_mut().apply(Action::LoadModel(None));
     h.run_steps(1);
     assert!(h.state().model.path.is_none());

@@ -113,9 +113,11 @@ impl ModelPanel {
                     ui.label(format!("unweighted accuracy: {}", metrics.join(" · ")));
                 }
                 let a = &card.architecture;
+                // An ensemble shows how many networks answer together ("3 × LSTM ...").
+                let networks = if a.members > 1 { format!("{} × ", a.members) } else { String::new() };
                 ui.label(
                     RichText::new(format!(
-                        "LSTM {}/{} units · {} inputs · trained {} epochs on {}",
+                        "{networks}LSTM {}/{} units · {} inputs · trained {} epochs on {}",
                         a.lstm1_units,
                         a.lstm2_units,
                         a.input_dims,

@@ -1,0 +1,63 @@
+//! The shipped default model (`models/default.*`): it loads, it is what its recipe
+//! (`models/default.train.toml`) describes, and on held-out files it gives what its
+//! evaluation report says, so the published figures come from these weights.
+
+// Test helpers may unwrap: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use emotrace::audio::decode::load_mono_16k;
+use emotrace::model::timeline::predict_samples;
+use emotrace::model::{ComputeDevice, Emotion, EmotionModel};
+use emotrace::train::TrainConfig;
+
+fn repo_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+fn shipped_model() -> EmotionModel {
+    EmotionModel::load(&repo_file("models/default.json"), ComputeDevice { device: tch::Device::Cpu })
+        .expect("models/default.json loads")
+}
+
+#[test]
+fn shipped_model_is_its_recipe() {
+    let model = shipped_model();
+    let recipe = TrainConfig::load(&repo_file("models/default.train.toml")).unwrap();
+    let card = model.card();
+    assert_eq!(model.feature_config(), &recipe.features);
+    assert_eq!(card.decision, recipe.decision);
+    assert_eq!(card.training.seed, recipe.seed);
+    let shape = &card.architecture;
+    assert_eq!(
+        (shape.lstm1_units, shape.lstm2_units, &shape.dense_units, shape.members),
+        (recipe.model.lstm1_units, recipe.model.lstm2_units, &recipe.model.dense_units, recipe.model.members)
+    );
+    let labels: Vec<&str> = Emotion::ALL.iter().map(|e| e.name()).collect();
+    assert_eq!(card.labels, labels);
+}
+
+/// One test file per emotion from the report: the same answer, and the same
+/// probabilities to 1e-4 (the report came from batched evaluation, this from `predict`).
+#[test]
+fn shipped_model_reproduces_its_report() {
+    let model = shipped_model();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_file("models/default-report.json")).unwrap()).unwrap();
+    let results = report["test"]["results"].as_array().expect("the report lists its test files");
+    for emotion in Emotion::ALL {
+        let row = results.iter().find(|r| r["truth"] == emotion.name()).expect("a test file of each emotion");
+        // Reported paths are absolute on the machine that trained; the corpus sits beside the repo.
+        let reported = row["path"].as_str().unwrap();
+        let relative = &reported[reported.find("ravdess/").expect("a RAVDESS path")..];
+        let samples = load_mono_16k(&repo_file("../shared/data").join(relative)).unwrap();
+        let answer = predict_samples(&model, &samples).unwrap();
+        assert_eq!(answer.emotion.name(), row["predicted"], "{relative}");
+        let reported_probabilities = row["probabilities"].as_array().unwrap();
+        for (got, want) in answer.probabilities.iter().zip(reported_probabilities) {
+            let want = want.as_f64().unwrap() as f32;
+            assert!((got - want).abs() < 1e-4, "{relative}: {got} vs {want}");
+        }
+    }
+}

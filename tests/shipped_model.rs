@@ -44,7 +44,8 @@ fn shipped_model_is_its_recipe() {
 fn shipped_model_reproduces_its_report() {
     let model = shipped_model();
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo_file("models/default-report.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(repo_file("models/default-report.json")).unwrap())
+            .unwrap();
     let results = report["test"]["results"].as_array().expect("the report lists its test files");
     for emotion in Emotion::ALL {
         let row = results.iter().find(|r| r["truth"] == emotion.name()).expect("a test file of each emotion");

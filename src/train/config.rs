@@ -269,6 +269,7 @@ mod tests {
         assert_eq!(config.decision, Decision::MeanAfterWarmup { warmup_frames: 175 });
         assert_eq!(config.augment.vtlp, [0.9, 1.1]);
         assert_eq!(config.features.n_mels, 80);
+        assert_eq!(config.model.members, 3);
     }
 
     /// A reversed or extreme VTLP range is refused with an error naming the field.

@@ -31,7 +31,7 @@ pub struct TrainArgs {
     /// Seed for weights, dropout, batch order and augmentation.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// libtorch CPU threads (default 1: fastest for this model, see models/EXPERIMENTS.md).
+    /// libtorch CPU threads (default 1: one core per run; 2 trains faster alone on 2 cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Speaker cross-validation with K folds (K >= 3) instead of the fixed split.

@@ -128,9 +128,9 @@ pub struct TrainConfig {
     pub data: Vec<PathBuf>,
     /// Seed of weights, dropout, shuffling and augmentation.
     pub seed: u64,
-    /// libtorch intra-op threads. NOTE: 1 is fastest here: this small LSTM's per-step
-    /// matrices are too small to share, and with a busy second core libtorch's worker
-    /// threads mostly wait (measured 10x slower with 2 threads, see models/EXPERIMENTS.md).
+    /// libtorch intra-op threads. 1 by default, so that two runs side by side (folds,
+    /// seeds) each keep a core. Alone on an idle 2-core machine the shipped recipe's epochs
+    /// take 13-14 s with 2 threads against 20-23 s with 1 (models/README.md).
     pub threads: usize,
     /// Feature-extraction worker threads.
     pub feature_threads: usize,

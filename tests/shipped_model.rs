@@ -34,8 +34,6 @@ fn shipped_model_is_its_recipe() {
         (shape.lstm1_units, shape.lstm2_units, &shape.dense_units, shape.members),
         (recipe.model.lstm1_units, recipe.model.lstm2_units, &recipe.model.dense_units, recipe.model.members)
     );
-    let labels: Vec<&str> = Emotion::ALL.iter().map(|e| e.name()).collect();
-    assert_eq!(card.labels, labels);
 }
 
 /// One test file per emotion from the report: the same answer, and the same

@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use emotrace::audio::decode::load_mono_16k;
-use emotrace::model::timeline::predict_samples;
+use emotrace::features::StreamingExtractor;
+use emotrace::model::timeline::{frame_trace, predict_samples};
 use emotrace::model::{ComputeDevice, Emotion, EmotionModel};
 use emotrace::train::TrainConfig;
 
@@ -57,6 +58,28 @@ fn shipped_model_reproduces_its_report() {
         for (got, want) in answer.probabilities.iter().zip(reported_probabilities) {
             let want = want.as_f64().unwrap() as f32;
             assert!((got - want).abs() < 1e-4, "{relative}: {got} vs {want}");
+        }
+    }
+}
+
+/// The live path on the shipped model (every member stepped as one batched network)
+/// equals the batched forward over the same frames, within 1e-5 per probability.
+#[test]
+fn shipped_model_streams_as_it_scores() {
+    let model = shipped_model();
+    let clip = repo_file("../shared/data/ravdess/Actor_17/03-01-05-02-01-01-17.flac");
+    let samples = load_mono_16k(&clip).unwrap();
+    let batched = frame_trace(&model, &samples).unwrap();
+    let mut extractor = StreamingExtractor::new(model.feature_config()).unwrap();
+    let mut state = model.new_stream();
+    let mut streamed = Vec::new();
+    let mut step = |frame: &[f32]| streamed.push(state.step(&model, frame).unwrap());
+    extractor.push(&samples, |f| step(f.features));
+    extractor.finish(|f| step(f.features));
+    assert_eq!(streamed.len(), batched.len());
+    for (t, (s, b)) in streamed.iter().zip(&batched).enumerate() {
+        for (p, q) in s.iter().zip(b) {
+            assert!((p - q).abs() < 1e-5, "frame {t}: {p} vs {q}");
         }
     }
 }

@@ -62,8 +62,8 @@ fn shipped_model_reproduces_its_report() {
     }
 }
 
-/// The live path on the shipped model (every member stepped as one batched network)
-/// equals the batched forward over the same frames, within 1e-5 per probability.
+/// The live path on the shipped model (each member stepped frame by frame, their outputs
+/// averaged) equals the batched forward over the same frames, within 1e-5 per probability.
 #[test]
 fn shipped_model_streams_as_it_scores() {
     let model = shipped_model();

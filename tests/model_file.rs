@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use emotrace::data::{NormStats, SpeakerNorm};
+use emotrace::data::{LevelColumns, NormStats, SpeakerNorm};
 use emotrace::features::FeatureConfig;
 use emotrace::model::card::FORMAT_VERSION;
 use emotrace::model::{Architecture, ComputeDevice, EmotionModel, ModelCard, ModelError, Preprocess};
@@ -35,6 +35,7 @@ fn small_card(dims: usize) -> ModelCard {
         running_prior_frames: 0.0,
         speaker_norm: SpeakerNorm::MeanStd,
         session_prior_frames: 50.0,
+        level: LevelColumns::of(&features),
     };
     ModelCard::new("tiny", features, Preprocess::default(), norm, arch)
 }
@@ -195,8 +196,8 @@ fn wrong_feature_size_is_refused() {
     assert!(line.contains("wrong feature size") && line.contains("104"), "{line}");
 }
 
-/// Other labels, a weights file for another architecture, a missing card, and a file
-/// that is not a card are each refused.
+/// Other labels, a weights file for another architecture, level columns for other
+/// features, a missing card, and a file that is not a card are each refused.
 #[test]
 fn other_mismatches_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -211,6 +212,12 @@ fn other_mismatches_are_refused() {
     rewrite_card(&card, |c| c["architecture"]["lstm1_units"] = serde_json::json!(10));
     let line = load_err(&card);
     assert!(line.contains("do not fit the card's architecture"), "{line}");
+
+    // Level columns that do not fit the feature configuration (RMS moved).
+    std::fs::write(&card, &original).unwrap();
+    rewrite_card(&card, |c| c["normalisation"]["level"]["rms"] = serde_json::json!(3));
+    let line = load_err(&card);
+    assert!(line.contains("level columns do not match"), "{line}");
 
     let line = load_err(&dir.path().join("absent.json"));
     assert!(line.contains("absent.json"), "{line}");

@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use super::{OutputFormat, resolve_model};
 use crate::data::{AugmentConfig, FeatureCacheChoice, Part, SplitSpec};
-use crate::model::{ComputeDevice, DeviceChoice, EmotionModel};
+use crate::model::{ComputeDevice, DeviceChoice, EmotionModel, ModelCard};
 use crate::train::dataset::PreparedData;
 use crate::train::evaluate::Sessions;
 use crate::train::report::{class_table, corpus_table, evaluation_markdown, headline, time_table};
@@ -91,22 +91,8 @@ pub fn run(out: &mut impl Write, args: &EvalArgs, device: DeviceChoice) -> anyho
     let model = EmotionModel::load(&model_path, device)
         .with_context(|| format!("loading model {}", model_path.display()))?;
     let card = model.card();
-    let mut config = TrainConfig {
-        data: args.data.clone(),
-        threads: 1,
-        feature_threads: args.threads.max(1),
-        features: card.feature_config.clone(),
-        preprocess: card.preprocess.clone(),
-        augment: AugmentConfig::none(),
-        labels: card.training.label_map.clone().unwrap_or_default(),
-        ..TrainConfig::default()
-    };
-    config.labels.apply_overrides(&args.labels)?;
-    match FeatureCacheChoice::from_flags(args.cache.clone(), args.no_cache) {
-        FeatureCacheChoice::Off => config.use_cache = false,
-        FeatureCacheChoice::Dir(d) => config.cache_dir = Some(d),
-        FeatureCacheChoice::Default => {}
-    }
+    let cache = FeatureCacheChoice::from_flags(args.cache.clone(), args.no_cache);
+    let config = scoring_config(card, &args.data, &args.labels, cache, args.threads)?;
     let show = args.format == OutputFormat::Table;
     let none = |u: &[crate::data::Utterance]| vec![false; u.len()];
     let data = PreparedData::load(&config, &none, show).context("loading data")?;
@@ -167,6 +153,34 @@ pub fn run(out: &mut impl Write, args: &EvalArgs, device: DeviceChoice) -> anyho
         }
     }
     Ok(())
+}
+
+/// The data-loading config that scores `card`'s model on `data`: its features,
+/// preprocessing and label map (plus `labels` overrides), no augmentation.
+pub(super) fn scoring_config(
+    card: &ModelCard,
+    data: &[PathBuf],
+    labels: &[String],
+    cache: FeatureCacheChoice,
+    threads: usize,
+) -> anyhow::Result<TrainConfig> {
+    let mut config = TrainConfig {
+        data: data.to_vec(),
+        threads: 1,
+        feature_threads: threads.max(1),
+        features: card.feature_config.clone(),
+        preprocess: card.preprocess.clone(),
+        augment: AugmentConfig::none(),
+        labels: card.training.label_map.clone().unwrap_or_default(),
+        ..TrainConfig::default()
+    };
+    config.labels.apply_overrides(labels)?;
+    match cache {
+        FeatureCacheChoice::Off => config.use_cache = false,
+        FeatureCacheChoice::Dir(d) => config.cache_dir = Some(d),
+        FeatureCacheChoice::Default => {}
+    }
+    Ok(config)
 }
 
 fn describe_data(data: &[PathBuf]) -> String {

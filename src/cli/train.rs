@@ -8,9 +8,10 @@ use anyhow::Context;
 
 use crate::data::FeatureCacheChoice;
 use crate::model::{ComputeDevice, DeviceChoice};
+use crate::train::loco::loco_markdown;
 use crate::train::report::headline;
 use crate::train::run::cv_markdown;
-use crate::train::{TrainConfig, TrainOptions, train_fixed, train_folds};
+use crate::train::{TrainConfig, TrainOptions, train_fixed, train_folds, train_loco};
 
 /// Flags of `emotrace train`.
 #[derive(Debug, clap::Args)]
@@ -40,6 +41,10 @@ pub struct TrainArgs {
     /// With --folds, run only fold I (1-based), e.g. to run folds in parallel.
     #[arg(long, value_name = "I", requires = "folds")]
     pub fold: Option<usize>,
+    /// Leave one corpus out: for each corpus named (`tess`, `nemo`, `ased`...; as in
+    /// speaker ids), a model trained on the rest and scored on all of it.
+    #[arg(long, value_name = "CORPUS", num_args = 1.., conflicts_with_all = ["folds", "resume", "export"])]
+    pub loco: Vec<String>,
     /// Continue an interrupted run from its last checkpoint (its own config is used).
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
@@ -132,6 +137,13 @@ pub fn run(out: &mut impl Write, args: &TrainArgs, device: DeviceChoice) -> anyh
         let (run, summary) = train_folds(&config, folds, &opts).context("cross-validation")?;
         writeln!(out, "run: {}", run.display())?;
         write!(out, "{}", cv_markdown(&config.name, &summary))?;
+        return Ok(());
+    }
+    if !args.loco.is_empty() {
+        let (run, results) =
+            train_loco(&config, &args.loco, &opts).context("leave-one-corpus-out training")?;
+        writeln!(out, "run: {}", run.display())?;
+        write!(out, "{}", loco_markdown(&config.name, &results))?;
         return Ok(());
     }
     let outcome = train_fixed(&config, &opts).context("training")?;

@@ -34,6 +34,15 @@ pub struct Utterance {
     pub corpus: CorpusKind,
 }
 
+impl Utterance {
+    /// The corpus it belongs to, as named in speaker ids and reports: the named layouts'
+    /// names (`ravdess`, `tess`), a manifest's file stem (`ased`, `nemo`), a label-folder
+    /// corpus's folder name. Speakers are `corpus:id`, so this is the part before the colon.
+    pub fn corpus_name(&self) -> &str {
+        self.speaker.split_once(':').map_or(self.speaker.as_str(), |(corpus, _)| corpus)
+    }
+}
+
 /// Why a file was not used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
@@ -158,7 +167,7 @@ impl Dataset {
     pub fn summary(&self) -> String {
         let mut per_corpus: BTreeMap<&str, usize> = BTreeMap::new();
         for u in &self.utterances {
-            *per_corpus.entry(u.corpus.name()).or_insert(0) += 1;
+            *per_corpus.entry(u.corpus_name()).or_insert(0) += 1;
         }
         let corpora: Vec<String> = per_corpus.iter().map(|(c, n)| format!("{c} {n}")).collect();
         let speakers: std::collections::BTreeSet<&str> =

@@ -3,10 +3,13 @@
 //! augmentation, and the on-disk feature cache.
 
 pub mod augment;
+pub mod babble;
 pub mod cache;
+pub mod class_sets;
 pub mod corpus;
 pub mod labels;
 pub mod layouts;
+pub mod level;
 mod manifest;
 pub mod normalise;
 pub mod prepare;
@@ -17,9 +20,11 @@ pub mod trim;
 
 pub use augment::AugmentConfig;
 pub use cache::{FeatureCache, FeatureCacheChoice, FeatureMatrix};
+pub use class_sets::{ClassSet, CorpusClasses};
 pub use corpus::{DataError, Dataset, SkipReason, Skipped, Utterance, load_all, load_corpus};
 pub use labels::{LabelMap, LabelTarget};
 pub use layouts::CorpusKind;
+pub use level::{LevelColumns, LevelTracker};
 pub use normalise::{FrameNormaliser, NormAccumulator, NormStats};
 pub use rng::Rng;
 pub use speaker_norm::{SpeakerNorm, SpeakerStats};

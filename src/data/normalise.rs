@@ -12,9 +12,14 @@
 //! Optionally (`speaker_norm`) the z-scored frame is first normalised by its speaker's
 //! statistics (see `data::speaker_norm`); [`FrameNormaliser`] does all of it frame by
 //! frame for a live session.
+//!
+//! Optionally (`level`) the raw frame's level-dependent values are first taken relative
+//! to the utterance's running speech level (see `data::level`), before the z-score; the
+//! statistics are then those of level-relative frames.
 
 use serde::{Deserialize, Serialize};
 
+use super::level::{LevelColumns, LevelTracker};
 use super::speaker_norm::{SpeakerAccumulator, SpeakerNorm, SpeakerStats};
 
 /// Smallest standard deviation used, so constant dimensions do not blow up.
@@ -39,6 +44,10 @@ pub struct NormStats {
     /// Weight, in frames, of the training statistics in a session's speaker statistics.
     #[serde(default)]
     pub session_prior_frames: f32,
+    /// Level-relative input (`data::level`): where the level-dependent columns are; `None`
+    /// (older cards) leaves raw values as they are.
+    #[serde(default)]
+    pub level: Option<LevelColumns>,
 }
 
 /// Accumulates sums in f64 over any number of row-major `[frames, dims]` matrices.
@@ -91,6 +100,7 @@ impl NormAccumulator {
             running_prior_frames: 0.0,
             speaker_norm: SpeakerNorm::Off,
             session_prior_frames: 0.0,
+            level: None,
         }
     }
 }
@@ -105,6 +115,7 @@ impl NormStats {
             running_prior_frames: 0.0,
             speaker_norm: SpeakerNorm::Off,
             session_prior_frames: 0.0,
+            level: None,
         }
     }
 
@@ -147,10 +158,19 @@ impl NormStats {
         for data in utterances {
             z.clear();
             z.extend_from_slice(data);
+            self.relative_to_level(&mut z);
             self.apply_in_place(&mut z);
             acc.add(&z);
         }
         acc.stats(self.session_prior_frames).clone()
+    }
+
+    /// Makes one utterance's raw row-major frames level-relative in place, from a fresh
+    /// level (nothing without `level`): what the statistics are computed on.
+    pub fn relative_to_level(&self, data: &mut [f32]) {
+        if let Some(columns) = &self.level {
+            LevelTracker::apply_sequence(columns, data, self.dims());
+        }
     }
 
     /// Z-scores a row-major matrix in place (no running mean).
@@ -204,6 +224,7 @@ impl RunningMean {
 pub struct FrameNormaliser {
     running: RunningMean,
     speaker: Speaker,
+    level: LevelTracker,
 }
 
 /// Where the speaker statistics come from.
@@ -218,35 +239,55 @@ enum Speaker {
 impl FrameNormaliser {
     /// A fresh session.
     pub fn new(dims: usize) -> Self {
-        Self { running: RunningMean::new(dims), speaker: Speaker::Session(SpeakerAccumulator::new(dims)) }
+        Self {
+            running: RunningMean::new(dims),
+            speaker: Speaker::Session(SpeakerAccumulator::new(dims)),
+            level: LevelTracker::default(),
+        }
     }
 
     /// A speaker whose statistics are known.
     pub fn for_speaker(stats: SpeakerStats) -> Self {
-        Self { running: RunningMean::new(stats.mean.len()), speaker: Speaker::Known(stats) }
+        Self {
+            running: RunningMean::new(stats.mean.len()),
+            speaker: Speaker::Known(stats),
+            level: LevelTracker::default(),
+        }
     }
 
     /// Starts a new utterance of the same session.
     pub fn reset_utterance(&mut self) {
         self.running.reset();
+        self.level.reset();
     }
 
     /// Starts a new session (a new speaker).
     pub fn reset_session(&mut self) {
         self.running.reset();
+        self.level.reset();
         if let Speaker::Session(acc) = &mut self.speaker {
             acc.reset();
         }
     }
 
-    /// Normalises one raw frame into `out` (z-score, speaker statistics, running mean).
+    /// Normalises one raw frame into `out` (level, z-score, speaker statistics, running mean).
     pub fn apply(&mut self, norm: &NormStats, frame: &[f32], out: &mut [f32]) {
-        norm.apply_into(frame, out);
+        match &norm.level {
+            Some(columns) => {
+                out.copy_from_slice(frame);
+                self.level.apply(columns, out);
+                norm.apply_in_place(out);
+            }
+            None => norm.apply_into(frame, out),
+        }
         self.normalise_z(norm, out);
     }
 
     /// [`FrameNormaliser::apply`] in place.
     fn apply_in_place(&mut self, norm: &NormStats, frame: &mut [f32]) {
+        if let Some(columns) = &norm.level {
+            self.level.apply(columns, frame);
+        }
         norm.apply_in_place(frame);
         self.normalise_z(norm, frame);
     }

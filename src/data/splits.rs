@@ -5,12 +5,18 @@
 //! - RAVDESS: actors 15-16 validation, 17-20 test (2 male, 2 female), 01-14 train; actors
 //!   21-24, if present, always test (they are kept back for independent evaluation).
 //! - TESS: OAF train, YAF test (two speakers only: its test figure is cross-speaker).
+//! - A corpus named in `held_out` (by default ASED, nEMO, URDU and emotiontts-ko, see
+//!   [`default_held_out`]): those speakers test, the rest train.
 //! - Any other corpus: speakers ordered by a stable hash of their id; the first 20 % test,
 //!   the next 15 % validation, the rest train (at least one train speaker).
 //!
-//! Cross-validation (`--folds K`): speakers sorted by (corpus, id) are dealt round-robin into
-//! K folds (K >= 3); fold `i` is the test part, fold `i+1 (mod K)` validation, the rest
-//! train.
+//! Corpora are told apart by name (`Utterance::corpus_name`), so two manifests are two
+//! corpora.
+//!
+//! Cross-validation (`--folds K`): each corpus's speakers, sorted by id, are dealt
+//! round-robin into K folds (K >= 3) starting again at fold 1 for every corpus, so a
+//! corpus's folds do not depend on which other corpora are loaded; fold `i` is the test
+//! part, fold `i+1 (mod K)` validation, the rest train.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,7 +24,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::corpus::Utterance;
-use super::layouts::CorpusKind;
 
 /// Which part of a split an utterance belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -55,6 +60,9 @@ pub struct SplitConfig {
     pub tess_val_speakers: Vec<String>,
     /// TESS speakers in test.
     pub tess_test_speakers: Vec<String>,
+    /// Test speakers of other corpora, by corpus name (`ased`, `nemo`...): local ids, the
+    /// part of the speaker id after `corpus:`. Such a corpus has no validation speakers.
+    pub held_out: BTreeMap<String, Vec<String>>,
     /// Share of each other corpus's speakers in validation, 0-1.
     pub other_val_share: f64,
     /// Share of each other corpus's speakers in test, 0-1.
@@ -68,10 +76,32 @@ impl Default for SplitConfig {
             ravdess_test_actors: vec![17, 18, 19, 20],
             tess_val_speakers: vec![],
             tess_test_speakers: vec!["YAF".into()],
+            held_out: default_held_out(),
             other_val_share: 0.15,
             other_test_share: 0.20,
         }
     }
+}
+
+/// The documented test speakers of the corpora beside RAVDESS and TESS (`../shared`):
+/// - ASED (65 speakers): 8 speakers with all five classes, from both recording groups
+///   (70-file speakers 04, 13, 41; 66-file 26, 30; 50-file 51, 57, 63): 472 files;
+/// - nEMO (9 speakers): KS0 and TP0, both with all six classes: 1079 files;
+/// - URDU (29 ids, most carrying one emotion): SM1 (angry), SF6 (happy), SM20 (neutral),
+///   SM24 (sad), one id per class: 84 files;
+/// - emotiontts-ko (15 speakers): nea, nek (emotional-to-emotional) and emf
+///   (plain-to-emotional): 60 files.
+pub fn default_held_out() -> BTreeMap<String, Vec<String>> {
+    let list = |ids: &[&str]| ids.iter().map(|&id| id.to_owned()).collect::<Vec<_>>();
+    BTreeMap::from([
+        ("ased".to_owned(), list(&["04", "13", "26", "30", "41", "51", "57", "63"])),
+        ("nemo".to_owned(), list(&["KS0", "TP0"])),
+        ("urdu".to_owned(), list(&["SM1", "SF6", "SM20", "SM24"])),
+        (
+            "emotiontts-ko".to_owned(),
+            list(&["emotional-to-emotional-nea", "emotional-to-emotional-nek", "plain-to-emotional-emf"]),
+        ),
+    ])
 }
 
 /// How parts were assigned, as recorded in run configs and model cards.
@@ -82,6 +112,9 @@ pub enum SplitSpec {
     Fixed(SplitConfig),
     /// Fold `fold` (0-based) of `folds`-fold speaker cross-validation.
     Fold { folds: usize, fold: usize },
+    /// Leave one corpus out: every speaker of `corpus` is test, the other corpora are
+    /// split as `base` says (so their held-out speakers stay unseen too).
+    Loco { base: SplitConfig, corpus: String },
 }
 
 /// Speaker ids of RAVDESS actors held back from `../shared/data` for independent evaluation.
@@ -93,6 +126,13 @@ impl SplitSpec {
         let by_speaker = match self {
             SplitSpec::Fixed(config) => fixed_parts(config, utterances),
             SplitSpec::Fold { folds, fold } => fold_parts(*folds, *fold, utterances),
+            SplitSpec::Loco { base, corpus } => {
+                let mut parts = fixed_parts(base, utterances);
+                for u in utterances.iter().filter(|u| u.corpus_name() == corpus) {
+                    parts.insert(u.speaker.clone(), Part::Test);
+                }
+                parts
+            }
         };
         utterances.iter().map(|u| by_speaker[&u.speaker]).collect()
     }
@@ -107,6 +147,7 @@ impl SplitSpec {
         let kind = match self {
             SplitSpec::Fixed(_) => "fixed speaker split".to_owned(),
             SplitSpec::Fold { folds, fold } => format!("speaker fold {} of {folds}", fold + 1),
+            SplitSpec::Loco { corpus, .. } => format!("fixed speaker split, all of {corpus} left out"),
         };
         let lists: Vec<String> = speakers
             .iter()
@@ -116,10 +157,11 @@ impl SplitSpec {
     }
 }
 
-fn speakers_by_corpus(utterances: &[Utterance]) -> BTreeMap<CorpusKind, BTreeSet<String>> {
-    let mut map: BTreeMap<CorpusKind, BTreeSet<String>> = BTreeMap::new();
+/// Speakers of each corpus, by corpus name.
+fn speakers_by_corpus(utterances: &[Utterance]) -> BTreeMap<&str, BTreeSet<String>> {
+    let mut map: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for u in utterances {
-        map.entry(u.corpus).or_default().insert(u.speaker.clone());
+        map.entry(u.corpus_name()).or_default().insert(u.speaker.clone());
     }
     map
 }
@@ -133,7 +175,7 @@ fn fixed_parts(config: &SplitConfig, utterances: &[Utterance]) -> BTreeMap<Strin
     let mut parts = BTreeMap::new();
     for (corpus, speakers) in speakers_by_corpus(utterances) {
         match corpus {
-            CorpusKind::Ravdess => {
+            "ravdess" => {
                 for s in speakers {
                     let actor: u32 = local_id(&s).parse().unwrap_or(0);
                     let part = if config.ravdess_test_actors.contains(&actor)
@@ -148,7 +190,7 @@ fn fixed_parts(config: &SplitConfig, utterances: &[Utterance]) -> BTreeMap<Strin
                     parts.insert(s, part);
                 }
             }
-            CorpusKind::Tess => {
+            "tess" => {
                 for s in speakers {
                     let id = local_id(&s).to_owned();
                     let part = if config.tess_test_speakers.contains(&id) {
@@ -161,7 +203,14 @@ fn fixed_parts(config: &SplitConfig, utterances: &[Utterance]) -> BTreeMap<Strin
                     parts.insert(s, part);
                 }
             }
-            _ => parts.extend(share_parts(&speakers, config.other_val_share, config.other_test_share)),
+            _ => match config.held_out.get(corpus) {
+                Some(test) => parts.extend(speakers.into_iter().map(|s| {
+                    let part =
+                        if test.iter().any(|id| id == local_id(&s)) { Part::Test } else { Part::Train };
+                    (s, part)
+                })),
+                None => parts.extend(share_parts(&speakers, config.other_val_share, config.other_test_share)),
+            },
         }
     }
     parts
@@ -191,15 +240,14 @@ fn share_parts(speakers: &BTreeSet<String>, val_share: f64, test_share: f64) -> 
         .collect()
 }
 
-/// The fold (0-based) of every speaker: sorted by (corpus, id), dealt round-robin.
+/// The fold (0-based) of every speaker: each corpus's speakers, sorted by id, dealt
+/// round-robin from fold 0.
 pub fn speaker_folds(utterances: &[Utterance], folds: usize) -> BTreeMap<String, usize> {
     let folds = folds.max(1);
     let mut out = BTreeMap::new();
-    let mut next = 0;
     for speakers in speakers_by_corpus(utterances).into_values() {
-        for s in speakers {
-            out.insert(s, next % folds);
-            next += 1;
+        for (i, s) in speakers.into_iter().enumerate() {
+            out.insert(s, i % folds);
         }
     }
     out

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::network::Architecture;
 use super::{Emotion, ModelError};
 pub use crate::data::trim::Preprocess;
-use crate::data::{LabelMap, NormStats, SplitSpec};
+use crate::data::{LabelMap, LevelColumns, NormStats, SplitSpec};
 use crate::features::FeatureConfig;
 
 /// The `format` field of every emotrace model card.
@@ -215,6 +215,13 @@ impl ModelCard {
                 features: frame_dim,
                 network: self.architecture.input_dims,
                 normalisation: self.normalisation.dims(),
+            });
+        }
+        let level = &self.normalisation.level;
+        if level.is_some() && *level != LevelColumns::of(&self.feature_config) {
+            return Err(ModelError::NotACard {
+                path: path.to_owned(),
+                reason: "normalisation: level columns do not match the feature configuration".into(),
             });
         }
         Ok(())

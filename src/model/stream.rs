@@ -470,6 +470,7 @@ mod tests {
             running_prior_frames: 20.0,
             speaker_norm,
             session_prior_frames: 10.0,
+            level: None,
         };
         let weights = StreamWeights::new(&vs, &net, &arch, norm.clone()).unwrap();
         let frames = 40;

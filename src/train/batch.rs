@@ -4,12 +4,16 @@
 //! utterance's label, so the live output is useful during the utterance, not only at its
 //! end. Padding after an utterance's end gets weight 0 (the LSTMs are causal, so it does
 //! not change the real frames' outputs).
+//!
+//! Each utterance can carry the set of classes its corpus has: its softmax is then taken
+//! over those classes only (the others' logits pushed to -1e4), so the losses neither reward
+//! nor punish classes its corpus cannot show.
 
 use tch::{Device, Kind, Tensor};
 
 use crate::data::augment::{AugmentConfig, spec_augment};
 use crate::data::cache::FeatureMatrix;
-use crate::data::{NormStats, Rng, SpeakerStats};
+use crate::data::{ClassSet, NormStats, Rng, SpeakerStats};
 use crate::model::Emotion;
 
 /// One batch on the compute device.
@@ -26,6 +30,8 @@ pub struct Batch {
     pub mask: Tensor,
     /// Loss weight per utterance `[batch]`: its class weight.
     pub utterance_weights: Tensor,
+    /// 1 for the classes each utterance's softmax covers, 0 for the others `[batch, classes]`.
+    pub class_mask: Tensor,
 }
 
 /// One utterance's part in a batch.
@@ -39,6 +45,8 @@ pub struct BatchItem<'a> {
     pub weight: f32,
     /// Its speaker's statistics, for speaker normalisation (`None`: a fresh session).
     pub speaker: Option<&'a SpeakerStats>,
+    /// The classes its softmax covers (its corpus's, or all seven).
+    pub classes: ClassSet,
 }
 
 /// Frame settings of a batch.
@@ -70,6 +78,7 @@ pub fn make_batch(
     let mut mask = vec![0.0f32; b * max_len];
     let mut targets = Vec::with_capacity(b);
     let mut utterance_weights = Vec::with_capacity(b);
+    let mut class_mask = Vec::with_capacity(b * Emotion::COUNT);
     for (i, item) in items.iter().enumerate() {
         let n = len(item.features);
         let block = &mut inputs[i * max_len * dims..(i * max_len + n) * dims];
@@ -93,6 +102,7 @@ pub fn make_batch(
         }
         targets.push(item.label.index() as i64);
         utterance_weights.push(item.weight);
+        class_mask.extend(item.classes.mask());
     }
     let (b, t, d) = (b as i64, max_len as i64, dims as i64);
     Ok(Batch {
@@ -101,7 +111,17 @@ pub fn make_batch(
         weights: Tensor::f_from_slice(&weights)?.f_view([b, t])?.f_to_device(device)?,
         mask: Tensor::f_from_slice(&mask)?.f_view([b, t])?.f_to_device(device)?,
         utterance_weights: Tensor::f_from_slice(&utterance_weights)?.f_to_device(device)?,
+        class_mask: Tensor::f_from_slice(&class_mask)?
+            .f_view([b, Emotion::COUNT as i64])?
+            .f_to_device(device)?,
     })
+}
+
+/// `logits` `[batch, frames, classes]` with the classes outside each utterance's set
+/// pushed to -1e4, so a softmax over them covers its set only (unchanged for all seven).
+fn masked(logits: &Tensor, batch: &Batch) -> Result<Tensor, tch::TchError> {
+    let penalty = batch.class_mask.f_sub_scalar(1.0)?.f_mul_scalar(1e4)?.f_unsqueeze(1)?;
+    logits.f_add(&penalty)
 }
 
 /// Weighted mean cross-entropy over frames, and the share of trained frames whose
@@ -109,6 +129,7 @@ pub fn make_batch(
 pub fn frame_loss(logits: &Tensor, batch: &Batch) -> Result<(Tensor, Tensor), tch::TchError> {
     let size = logits.size();
     let (b, t) = (size[0], size[1]);
+    let logits = masked(logits, batch)?;
     let log_probs = logits.f_log_softmax(-1, Kind::Float)?;
     let index = batch.targets.f_view([b, 1, 1])?.f_expand([b, t, 1], false)?;
     let picked = log_probs.f_gather(2, &index, false)?.f_squeeze_dim(2)?;
@@ -129,16 +150,27 @@ pub fn utterance_loss(logits: &Tensor, batch: &Batch) -> Result<Tensor, tch::Tch
     let b = logits.size()[0];
     let mask = batch.mask.f_unsqueeze(-1)?;
     let frames = mask.f_sum_dim_intlist(1, false, Kind::Float)?.f_clamp_min(1.0)?;
-    let mean = logits.f_softmax(-1, Kind::Float)?.f_mul(&mask)?.f_sum_dim_intlist(1, false, Kind::Float)?;
+    let mean = masked(logits, batch)?.f_softmax(-1, Kind::Float)?.f_mul(&mask)?.f_sum_dim_intlist(
+        1,
+        false,
+        Kind::Float,
+    )?;
     let mean = mean.f_div(&frames)?;
     let picked = mean.f_gather(1, &batch.targets.f_view([b, 1])?, false)?.f_squeeze_dim(1)?;
     weighted_nll(&picked.f_clamp_min(1e-8)?.f_log()?, &batch.utterance_weights)
 }
 
-/// Weighted mean cross-entropy of the frames against the uniform distribution (the mean
-/// of all classes' log-probabilities): mixed into the frame loss, label smoothing.
+/// Weighted mean cross-entropy of the frames against the uniform distribution over each
+/// utterance's classes (the mean of their log-probabilities): mixed into the frame loss,
+/// label smoothing.
 pub fn uniform_loss(logits: &Tensor, batch: &Batch) -> Result<Tensor, tch::TchError> {
-    let mean_log_prob = logits.f_log_softmax(-1, Kind::Float)?.f_mean_dim(-1, false, Kind::Float)?;
+    let class_mask = batch.class_mask.f_unsqueeze(1)?;
+    let classes = batch.class_mask.f_sum_dim_intlist(-1, true, Kind::Float)?.f_clamp_min(1.0)?;
+    let mean_log_prob = masked(logits, batch)?
+        .f_log_softmax(-1, Kind::Float)?
+        .f_mul(&class_mask)?
+        .f_sum_dim_intlist(-1, false, Kind::Float)?
+        .f_div(&classes)?;
     weighted_nll(&mean_log_prob, &batch.weights)
 }
 
@@ -158,8 +190,20 @@ mod tests {
         let long = FeatureMatrix { frames: 6, dims: 2, data: vec![1.0; 12] };
         let short = FeatureMatrix { frames: 2, dims: 2, data: vec![2.0; 4] };
         let items = [
-            BatchItem { features: &long, label: Emotion::Sad, weight: 0.5, speaker: None },
-            BatchItem { features: &short, label: Emotion::Angry, weight: 2.0, speaker: None },
+            BatchItem {
+                features: &long,
+                label: Emotion::Sad,
+                weight: 0.5,
+                speaker: None,
+                classes: ClassSet::ALL,
+            },
+            BatchItem {
+                features: &short,
+                label: Emotion::Angry,
+                weight: 2.0,
+                speaker: None,
+                classes: ClassSet::ALL,
+            },
         ];
         let shape = BatchShape { warmup_frames: 3, ramp_frames: 0, max_frames: 5 };
         let batch = make_batch(&items, &NormStats::identity(2), shape, None, Device::Cpu).unwrap();
@@ -185,7 +229,13 @@ mod tests {
     #[test]
     fn uniform_loss_penalises_confidence() {
         let features = FeatureMatrix { frames: 3, dims: 1, data: vec![0.0; 3] };
-        let items = [BatchItem { features: &features, label: Emotion::Sad, weight: 1.0, speaker: None }];
+        let items = [BatchItem {
+            features: &features,
+            label: Emotion::Sad,
+            weight: 1.0,
+            speaker: None,
+            classes: ClassSet::ALL,
+        }];
         let shape = BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0 };
         let batch = make_batch(&items, &NormStats::identity(1), shape, None, Device::Cpu).unwrap();
         let uniform = Tensor::zeros([1, 3, 7], (Kind::Float, Device::Cpu));
@@ -196,6 +246,30 @@ mod tests {
         assert!(uniform_loss(&sure, &batch).unwrap().double_value(&[]) > loss + 1.0);
     }
 
+    /// With a class set, the softmax covers its classes only: logits that put everything on
+    /// a class outside the set cost nothing, and the loss equals a two-class softmax's.
+    #[test]
+    fn class_mask_restricts_the_softmax() {
+        let features = FeatureMatrix { frames: 2, dims: 1, data: vec![0.0; 2] };
+        let mut classes = ClassSet::default();
+        classes.insert(Emotion::Sad);
+        classes.insert(Emotion::Angry);
+        let items =
+            [BatchItem { features: &features, label: Emotion::Sad, weight: 1.0, speaker: None, classes }];
+        let shape = BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0 };
+        let batch = make_batch(&items, &NormStats::identity(1), shape, None, Device::Cpu).unwrap();
+        let logits = Tensor::zeros([1, 2, 7], (Kind::Float, Device::Cpu));
+        let _ = logits.narrow(2, 5, 1).fill_(50.0); // disgust, not in the set
+        let _ = logits.narrow(2, 2, 1).fill_(1.0); // sad
+        let (loss, accuracy) = frame_loss(&logits, &batch).unwrap();
+        let two_class = (1.0f64 + (-1.0f64).exp()).ln();
+        assert!((loss.double_value(&[]) - two_class).abs() < 1e-5, "{}", loss.double_value(&[]));
+        assert_eq!(accuracy.double_value(&[]), 1.0, "the argmax is taken inside the set");
+        let uniform = uniform_loss(&logits, &batch).unwrap().double_value(&[]);
+        let expected = -0.5 * ((1.0 / (1.0 + (-1.0f64).exp())).ln() + (1.0 / (1.0 + 1f64.exp())).ln());
+        assert!((uniform - expected).abs() < 1e-5, "uniform over the set: {uniform} vs {expected}");
+    }
+
     /// The utterance loss scores the mean of the trained frames' probabilities: right
     /// on average with one frame wrong still gives a small loss; padding is ignored.
     #[test]
@@ -203,8 +277,20 @@ mod tests {
         let features = FeatureMatrix { frames: 4, dims: 1, data: vec![0.0; 4] };
         let short = FeatureMatrix { frames: 2, dims: 1, data: vec![0.0; 2] };
         let items = [
-            BatchItem { features: &features, label: Emotion::Happy, weight: 1.0, speaker: None },
-            BatchItem { features: &short, label: Emotion::Happy, weight: 1.0, speaker: None },
+            BatchItem {
+                features: &features,
+                label: Emotion::Happy,
+                weight: 1.0,
+                speaker: None,
+                classes: ClassSet::ALL,
+            },
+            BatchItem {
+                features: &short,
+                label: Emotion::Happy,
+                weight: 1.0,
+                speaker: None,
+                classes: ClassSet::ALL,
+            },
         ];
         let shape = BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0 };
         let batch = make_batch(&items, &NormStats::identity(1), shape, None, Device::Cpu).unwrap();

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::sampler::SamplingConfig;
 use crate::data::{AugmentConfig, LabelMap, SpeakerNorm, SplitConfig};
 use crate::features::FeatureConfig;
 use crate::model::{Architecture, Decision, Emotion, Preprocess};
@@ -95,6 +96,9 @@ pub struct Schedule {
     pub utterance_loss: f64,
     /// Share of each frame's target spread evenly over all classes (label smoothing, 0-1).
     pub label_smoothing: f64,
+    /// Restrict each utterance's softmax (and so its loss) to the classes its corpus has,
+    /// so that a corpus without disgust does not teach the model that disgust never happens.
+    pub mask_absent_classes: bool,
 }
 
 impl Default for Schedule {
@@ -114,6 +118,7 @@ impl Default for Schedule {
             average_from_epoch: 0,
             utterance_loss: 0.0,
             label_smoothing: 0.0,
+            mask_absent_classes: false,
         }
     }
 }
@@ -145,6 +150,10 @@ pub struct TrainConfig {
     /// Causal per-utterance mean normalisation after the z-score: weight of its prior in
     /// frames (0 = off). See `data::normalise`.
     pub running_mean_prior_frames: f32,
+    /// Take the level-dependent features (log-mel, MFCC 0, RMS) relative to the utterance's
+    /// running speech level, so the microphone's gain does not matter (`data::level`;
+    /// needs the spectral family, which holds the RMS).
+    pub level_relative: bool,
     /// Speaker normalisation after the z-score (`off`, `mean`, `mean_std`): training uses
     /// each speaker's statistics over all its files, the live monitor those of the
     /// session so far. See `data::speaker_norm`.
@@ -156,6 +165,8 @@ pub struct TrainConfig {
     pub model: ModelShape,
     /// Optimisation schedule.
     pub training: Schedule,
+    /// Which utterances each epoch draws (corpus and speaker balance).
+    pub sampling: SamplingConfig,
     /// How per-file answers are made from frame outputs.
     pub decision: Decision,
     /// Augmentation of training utterances.
@@ -179,10 +190,12 @@ impl Default for TrainConfig {
             features: FeatureConfig::default(),
             preprocess: Preprocess::default(),
             running_mean_prior_frames: 0.0,
+            level_relative: false,
             speaker_norm: SpeakerNorm::Off,
             session_prior_frames: 300.0,
             model: ModelShape::default(),
             training: Schedule::default(),
+            sampling: SamplingConfig::default(),
             decision: Decision::default(),
             augment: AugmentConfig::default(),
             split: SplitConfig::default(),
@@ -240,6 +253,10 @@ impl TrainConfig {
         if !(s.utterance_loss.is_finite() && s.utterance_loss >= 0.0) {
             return invalid("[training] utterance_loss must be a number >= 0".into());
         }
+        if !(self.sampling.corpus_balance.is_finite() && (0.0..=1.0).contains(&self.sampling.corpus_balance))
+        {
+            return invalid("[sampling] corpus_balance must be in [0, 1]".into());
+        }
         if !(0.0..1.0).contains(&s.label_smoothing) {
             return invalid("[training] label_smoothing must be in [0, 1)".into());
         }
@@ -249,6 +266,9 @@ impl TrainConfig {
         }
         if !(self.session_prior_frames.is_finite() && self.session_prior_frames >= 0.0) {
             return invalid("session_prior_frames must be a number >= 0".into());
+        }
+        if self.level_relative && !self.features.families.spectral {
+            return invalid("level_relative needs the spectral family (its RMS is the level)".into());
         }
         if self.threads == 0 || self.feature_threads == 0 {
             return invalid("threads and feature_threads must be at least 1".into());

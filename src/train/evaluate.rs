@@ -109,7 +109,7 @@ pub fn evaluate(
         let probabilities = model.decide(frames);
         let predicted = Emotion::from_index(argmax(&probabilities)).unwrap_or(Emotion::Neutral);
         overall.add(utterance.label, predicted);
-        per_corpus.entry(utterance.corpus.name().to_owned()).or_default().add(utterance.label, predicted);
+        per_corpus.entry(utterance.corpus_name().to_owned()).or_default().add(utterance.label, predicted);
         let first = warmup_frames.min(frames.len().saturating_sub(1));
         for p in frames.iter().skip(first) {
             loss_sum -= f64::from(p[utterance.label.index()].max(1e-12)).ln();
@@ -117,7 +117,7 @@ pub fn evaluate(
         }
         results.push(UtteranceResult {
             path: utterance.path.display().to_string(),
-            corpus: utterance.corpus.name().to_owned(),
+            corpus: utterance.corpus_name().to_owned(),
             speaker: utterance.speaker.clone(),
             truth: utterance.label,
             predicted,

@@ -63,7 +63,7 @@ pub struct CvSummary {
     pub std: BTreeMap<String, f64>,
 }
 
-fn run_err(e: String) -> TrainError {
+pub(super) fn run_err(e: String) -> TrainError {
     TrainError::Run(e)
 }
 
@@ -87,7 +87,7 @@ pub fn train_fixed(config: &TrainConfig, opts: &TrainOptions) -> Result<RunOutco
     Ok(outcome)
 }
 
-fn load_data(
+pub(super) fn load_data(
     config: &TrainConfig,
     wants_copies: &dyn Fn(&[crate::data::Utterance]) -> Vec<bool>,
     opts: &TrainOptions,
@@ -106,7 +106,7 @@ fn load_data(
     Ok(data)
 }
 
-fn fit_and_report(
+pub(super) fn fit_and_report(
     config: &TrainConfig,
     data: &PreparedData,
     split: &SplitSpec,
@@ -254,10 +254,10 @@ fn fill_card(
     let mut speakers: BTreeMap<(String, String), std::collections::BTreeSet<&str>> = BTreeMap::new();
     for (u, p) in data.utterances.iter().zip(&parts) {
         let entry = corpora
-            .entry(u.corpus.name().to_owned())
-            .or_insert_with(|| CorpusUse { corpus: u.corpus.name().to_owned(), ..Default::default() });
+            .entry(u.corpus_name().to_owned())
+            .or_insert_with(|| CorpusUse { corpus: u.corpus_name().to_owned(), ..Default::default() });
         *entry.utterances.entry(p.name().to_owned()).or_insert(0) += 1;
-        speakers.entry((u.corpus.name().to_owned(), p.name().to_owned())).or_default().insert(&u.speaker);
+        speakers.entry((u.corpus_name().to_owned(), p.name().to_owned())).or_default().insert(&u.speaker);
     }
     for ((corpus, part), set) in speakers {
         if let Some(c) = corpora.get_mut(&corpus) {

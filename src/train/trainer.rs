@@ -19,7 +19,11 @@ use super::config::TrainConfig;
 use super::dataset::PreparedData;
 use super::evaluate::{Evaluation, Sessions, evaluate, speaker_statistics};
 use super::runs::RunDir;
-use crate::data::{NormAccumulator, NormStats, Part, Rng, SpeakerNorm, SpeakerStats, SplitSpec};
+use super::sampler::EpochSampler;
+use crate::data::{
+    ClassSet, CorpusClasses, LevelColumns, LevelTracker, NormAccumulator, NormStats, Part, Rng, SpeakerNorm,
+    SpeakerStats, SplitSpec, Utterance,
+};
 use crate::model::{ComputeDevice, EmotionModel, ModelCard};
 
 /// One line of `metrics.jsonl`.
@@ -122,15 +126,23 @@ pub fn fit(
         return Err(TrainError::EmptyPart("train", describe()));
     }
     let dims = config.features.frame_dim();
+    let level = if config.level_relative { LevelColumns::of(&config.features) } else { None };
     let mut acc = NormAccumulator::new(dims);
+    let mut relative = Vec::new();
     for &i in &train {
-        acc.add(&data.features[i].variants[0].data);
+        relative.clear();
+        relative.extend_from_slice(&data.features[i].variants[0].data);
+        if let Some(columns) = &level {
+            LevelTracker::apply_sequence(columns, &mut relative, dims);
+        }
+        acc.add(&relative);
     }
     let arch = config.model.architecture(dims);
     let norm = NormStats {
         running_prior_frames: config.running_mean_prior_frames,
         speaker_norm: config.speaker_norm,
         session_prior_frames: config.session_prior_frames,
+        level,
         ..acc.finish()
     };
     let speakers = training_speakers(data, &train, &norm);
@@ -165,10 +177,17 @@ pub fn fit(
     state.finished = state.epochs_without_improvement >= schedule.patience || state.epoch >= schedule.epochs;
     let mut lr = schedule.learning_rate * schedule.lr_decay.powi(state.epoch as i32);
     let mut opt = nn::adamw(0.9, 0.999, schedule.weight_decay).build(model.var_store(), lr)?;
-    let class_weight = class_weights(data, &train);
+    let train_utterances: Vec<&Utterance> = train.iter().map(|&i| &data.utterances[i]).collect();
+    let sampler = EpochSampler::new(&config.sampling, &train_utterances, schedule.class_balance);
+    let classes = training_classes(config, data, &train);
     let val_items = data.clean_items(&val);
-    let context =
-        EpochData { data, train: &train, speakers: speakers.as_deref(), class_weight: &class_weight };
+    let context = EpochData {
+        data,
+        train: &train,
+        speakers: speakers.as_deref(),
+        sampler: &sampler,
+        classes: &classes,
+    };
     let started = Instant::now() - std::time::Duration::from_secs_f64(state.seconds);
     while state.epoch < schedule.epochs && !state.finished {
         let epoch = state.epoch + 1;
@@ -246,20 +265,20 @@ pub fn fit(
     Ok(Fitted { model: chosen, state, history })
 }
 
-/// Inverse class frequency over the training utterances, scaled to mean 1 per utterance.
-fn class_weights(data: &PreparedData, train: &[usize]) -> [f32; crate::model::Emotion::COUNT] {
-    let mut counts = [0usize; crate::model::Emotion::COUNT];
-    for &i in train {
-        counts[data.utterances[i].label.index()] += 1;
-    }
-    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
-    let mut w = [0.0f32; crate::model::Emotion::COUNT];
-    for (w, &c) in w.iter_mut().zip(&counts) {
-        if c > 0 {
-            *w = train.len() as f32 / (present as f32 * c as f32);
-        }
-    }
-    w
+/// The classes each training utterance's softmax covers, in `train` order: its corpus's
+/// with `mask_absent_classes`, else all seven.
+fn training_classes(config: &TrainConfig, data: &PreparedData, train: &[usize]) -> Vec<ClassSet> {
+    let corpora = CorpusClasses::of(&data.utterances);
+    train
+        .iter()
+        .map(|&i| {
+            if config.training.mask_absent_classes {
+                corpora.get(data.utterances[i].corpus_name())
+            } else {
+                ClassSet::ALL
+            }
+        })
+        .collect()
 }
 
 /// Each training utterance's speaker statistics (from all of that speaker's training
@@ -280,7 +299,10 @@ struct EpochData<'a> {
     train: &'a [usize],
     /// Their speakers' statistics, in `train` order (speaker normalisation only).
     speakers: Option<&'a [SpeakerStats]>,
-    class_weight: &'a [f32; crate::model::Emotion::COUNT],
+    /// Draws the epoch's utterances and holds their loss weights.
+    sampler: &'a EpochSampler,
+    /// The classes each one's softmax covers, in `train` order.
+    classes: &'a [ClassSet],
 }
 
 /// One pass over the training utterances; returns mean loss and frame accuracy.
@@ -293,9 +315,10 @@ fn run_epoch(
     FitOptions { device, show_progress, .. }: FitOptions,
 ) -> Result<(f64, f64), TrainError> {
     let schedule = &config.training;
-    let EpochData { data, train, speakers, class_weight } = *context;
+    let EpochData { data, train, speakers, sampler, classes } = *context;
     let mut rng = Rng::derive(config.seed, epoch as u64);
-    let batches = bucketed_batches(data, train, schedule.batch_size, &mut rng);
+    let order = sampler.epoch(&mut rng);
+    let batches = bucketed_batches(data, train, order, schedule.batch_size, &mut rng);
     let bar = if show_progress { ProgressBar::new(batches.len() as u64) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template(
@@ -318,9 +341,9 @@ fn run_epoch(
                 let i = train[k];
                 let variants = &data.features[i].variants;
                 let label = data.utterances[i].label;
-                let weight = if schedule.class_balance { class_weight[label.index()] } else { 1.0 };
                 let speaker = speakers.map(|s| &s[k]);
-                BatchItem { features: &variants[rng.below(variants.len())], label, weight, speaker }
+                let features = &variants[rng.below(variants.len())];
+                BatchItem { features, label, weight: sampler.weight(k), speaker, classes: classes[k] }
             })
             .collect();
         let batch = make_batch(&items, norm, shape, Some((&config.augment, &mut rng)), device.device)?;
@@ -352,16 +375,16 @@ fn run_epoch(
     Ok((loss_sum / n, acc_sum / n))
 }
 
-/// Shuffled batches of similar-length utterances, as positions in `train`: shuffle, sort
-/// within pools of 16 batches by length, cut into batches, shuffle the batch order.
+/// Batches of similar-length utterances from an epoch's positions in `train` (in random
+/// order): sort within pools of 16 batches by length, cut into batches, shuffle the batch
+/// order.
 fn bucketed_batches(
     data: &PreparedData,
     train: &[usize],
+    mut order: Vec<usize>,
     batch_size: usize,
     rng: &mut Rng,
 ) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    rng.shuffle(&mut order);
     let mut batches = Vec::new();
     for pool in order.chunks_mut(batch_size * 16) {
         pool.sort_by_key(|&k| data.features[train[k]].variants[0].frames);

@@ -27,37 +27,62 @@ fn snapshot(i: u64) -> Snapshot {
     }
 }
 
+/// The app driven frame by frame on a bare egui context (as the benchmark does), so the
+/// texture updates each frame asks for can be read before anything applies them (the
+/// kittest harness hands them to its renderer first).
+struct BareApp {
+    ctx: egui::Context,
+    app: emotrace::app::MonitorApp,
+    frame: u64,
+}
+
+impl BareApp {
+    fn new(dir: &std::path::Path) -> Self {
+        let ctx = egui::Context::default();
+        let app = emotrace::app::MonitorApp::new(&ctx, options(dir));
+        Self { ctx, app, frame: 0 }
+    }
+
+    /// One frame; the image updates it asked for (partial ones have a position).
+    fn step(&mut self) -> Vec<egui::epaint::ImageDelta> {
+        self.frame += 1;
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1500.0, 950.0))),
+            time: Some(self.frame as f64 / 60.0),
+            ..Default::default()
+        };
+        let mut output = self.ctx.run_ui(input, |ui| self.app.ui(ui));
+        let deltas = output.textures_delta.set.values().flatten().cloned().collect();
+        output.textures_delta.clear();
+        deltas
+    }
+}
+
 /// After the first full upload, a frame with three new hops writes exactly three columns
 /// as one partial texture update at the ring slot they occupy.
 #[test]
 fn spectrogram_texture_gets_only_new_columns() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(options(dir.path()));
+    let mut h = BareApp::new(dir.path());
     for i in 0..1_500 {
-        h.state_mut().state.ingest(&snapshot(i));
-    }
-    h.run_steps(2);
-    let width = h.state().state.spectrogram.width() as u64;
-    let before = h.state().spectrogram.columns_uploaded;
-    assert_eq!(before, width, "the first upload writes the whole ring once");
-    for i in 1_500..1_503 {
-        h.state_mut().state.ingest(&snapshot(i));
+        h.app.state.ingest(&snapshot(i));
     }
     h.step();
-    assert_eq!(h.state().spectrogram.columns_uploaded, before + 3);
-    let partial: Vec<_> = h
-        .output()
-        .textures_delta
-        .set
-        .iter()
-        .filter(|(_, delta)| delta.pos.is_some())
-        .map(|(_, d)| d)
-        .collect();
+    h.step();
+    let width = h.app.state.spectrogram.width() as u64;
+    let before = h.app.spectrogram.columns_uploaded;
+    assert_eq!(before, width, "the first upload writes the whole ring once");
+    for i in 1_500..1_503 {
+        h.app.state.ingest(&snapshot(i));
+    }
+    let deltas = h.step();
+    assert_eq!(h.app.spectrogram.columns_uploaded, before + 3);
+    let partial: Vec<_> = deltas.iter().filter(|delta| delta.pos.is_some()).collect();
     assert_eq!(partial.len(), 1, "one partial update");
     assert_eq!(partial[0].pos, Some([(1_500 % width) as usize, 0]));
     assert_eq!(partial[0].image.size(), [3, 40]);
     h.step();
-    assert_eq!(h.state().spectrogram.columns_uploaded, before + 3, "nothing new, nothing written");
+    assert_eq!(h.app.spectrogram.columns_uploaded, before + 3, "nothing new, nothing written");
 }
 
 /// A new session (a new ring of the same shape) is uploaded whole, even when it already
@@ -65,25 +90,18 @@ fn spectrogram_texture_gets_only_new_columns() {
 #[test]
 fn a_new_session_replaces_the_whole_texture() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(options(dir.path()));
+    let mut h = BareApp::new(dir.path());
     for i in 0..10 {
-        h.state_mut().state.ingest(&snapshot(i));
-    }
-    h.run_steps(2);
-    let width = h.state().state.spectrogram.width();
-    h.state_mut().state.reset(&emotrace::features::FeatureConfig::default(), 0.0);
-    for i in 0..20 {
-        h.state_mut().state.ingest(&snapshot(i));
+        h.app.state.ingest(&snapshot(i));
     }
     h.step();
-    let whole: Vec<_> = h
-        .output()
-        .textures_delta
-        .set
-        .iter()
-        .filter(|(_, delta)| delta.pos.is_none())
-        .map(|(_, d)| d)
-        .collect();
+    h.step();
+    let width = h.app.state.spectrogram.width();
+    h.app.state.reset(&emotrace::features::FeatureConfig::default(), 0.0);
+    for i in 0..20 {
+        h.app.state.ingest(&snapshot(i));
+    }
+    let whole: Vec<_> = h.step().into_iter().filter(|delta| delta.pos.is_none()).collect();
     assert_eq!(whole.len(), 1, "one whole-texture upload");
     assert_eq!(whole[0].image.size(), [width, 40]);
 }
@@ -139,15 +157,28 @@ fn model_panel_loads_a_card_and_unloads() {
     assert!(h.state().model.path.is_none());
 }
 
+/// A file dropped on the window, as the native integration hands it over (egui 0.36 made a
+/// dropped file a trait object; egui-winit's own type is private).
+#[derive(Debug)]
+struct DroppedPath(std::path::PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
 /// A file dropped on the window is replayed.
 #[test]
 fn dropped_file_is_replayed() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(options(dir.path()));
     h.state_mut().settings.replay_fast = true;
-    h.input_mut()
-        .dropped_files
-        .push(egui::DroppedFile { path: Some(ui_common::speech_clip()), ..Default::default() });
+    h.input_mut().dropped_files.push(std::sync::Arc::new(DroppedPath(ui_common::speech_clip())));
     ui_common::step_until(&mut h, "the dropped file's replay", std::time::Duration::from_secs(120), |app| {
         app.state.trace.len() > 50
     });

@@ -38,7 +38,7 @@ impl MonitorApp {
             }
         }
         let dropped: Vec<PathBuf> =
-            ctx.input(|i| i.raw.dropped_files.iter().filter_map(|f| f.path.clone()).collect());
+            ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         if let Some(path) = dropped.into_iter().next() {
             self.replay.path_text = path.display().to_string();
             self.apply(Action::StartReplay { path, start_at_s: 0.0 });

@@ -16,6 +16,7 @@ mod actions;
 pub mod colors;
 pub mod current;
 pub mod export;
+mod fonts;
 pub mod frame_stats;
 pub mod input;
 pub mod link;

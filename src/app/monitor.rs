@@ -86,6 +86,7 @@ impl MonitorApp {
     /// Builds the app: loads settings, reads the model card, starts the device probe and
     /// the first session if asked. Nothing here blocks on audio or the model.
     pub fn new(ctx: &Context, options: WindowOptions) -> Self {
+        super::fonts::install_symbol_font(ctx);
         let settings = Settings::load(&options.config_dir);
         let mut app = Self {
             state: AppState::new(settings.spectrogram_window_s, &FeatureConfig::default()),
@@ -135,19 +136,21 @@ impl MonitorApp {
         app
     }
 
-    /// One frame: everything but eframe's own plumbing (tests and the benchmark call it).
-    pub fn ui(&mut self, ctx: &Context) {
-        self.take_in(ctx);
-        self.apply_theme(ctx);
+    /// One frame: everything but eframe's own plumbing (tests and the benchmark call it),
+    /// drawn into `ui`, the whole window's.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.take_in(&ctx);
+        self.apply_theme(&ctx);
         let mut actions = Vec::new();
         let link_state = self.link.state();
         let has_session = matches!(link_state, LinkState::Session(_));
-        egui::TopBottomPanel::top("status").show(ctx, |ui| self.status_bar(ui, link_state));
-        egui::TopBottomPanel::bottom("notices").show(ctx, |ui| {
+        egui::Panel::top("status").show(ui, |ui| self.status_bar(ui, link_state));
+        egui::Panel::bottom("notices").show(ui, |ui| {
             let last = self.link.notices.last().map_or("", String::as_str);
             ui.label(RichText::new(last).small());
         });
-        egui::SidePanel::left("controls").resizable(true).default_width(360.0).show(ctx, |ui| {
+        egui::Panel::left("controls").resizable(true).default_size(360.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 egui::CollapsingHeader::new(RichText::new("Input").strong()).default_open(true).show(
                     ui,
@@ -190,14 +193,14 @@ impl MonitorApp {
                 });
             });
         });
-        egui::SidePanel::right("current").resizable(false).exact_width(320.0).show(ctx, |ui| {
+        egui::Panel::right("current").resizable(false).exact_size(320.0).show(ui, |ui| {
             ui.add_space(6.0);
             self.current.show_plot(ui, &self.state, self.model.path.is_some());
             ui.add_space(6.0);
             self.current.show_controls(ui);
         });
-        self.spectrogram.upload(ctx, &self.state.spectrogram);
-        egui::CentralPanel::default().show(ctx, |ui| {
+        self.spectrogram.upload(&ctx, &self.state.spectrogram);
+        egui::CentralPanel::default().show(ui, |ui| {
             self.spectrogram.show_controls(ui, &self.state);
             let spec_height = (ui.available_height() * 0.38).clamp(140.0, 360.0);
             self.spectrogram.show_plot(ui, &self.state, spec_height);
@@ -206,10 +209,10 @@ impl MonitorApp {
             let height = ui.available_height().max(120.0);
             self.trace_stats = self.traces.show_plot(ui, &self.state, &self.settings, height);
         });
-        if !ctx.wants_keyboard_input() && ctx.input(|i| i.key_pressed(egui::Key::M)) && has_session {
+        if !ctx.egui_wants_keyboard_input() && ctx.input(|i| i.key_pressed(egui::Key::M)) && has_session {
             actions.push(Action::AddMarker);
         }
-        if !ctx.wants_keyboard_input() && ctx.input(|i| i.key_pressed(egui::Key::Space)) && has_session {
+        if !ctx.egui_wants_keyboard_input() && ctx.input(|i| i.key_pressed(egui::Key::Space)) && has_session {
             actions.push(Action::TogglePause);
         }
         for action in actions {
@@ -289,11 +292,11 @@ impl MonitorApp {
 }
 
 impl eframe::App for MonitorApp {
-    fn update(&mut self, ctx: &Context, frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         if let Some(seconds) = frame.info().cpu_usage {
             self.frames.add(seconds, self.state.trace.len());
         }
-        self.ui(ctx);
+        MonitorApp::ui(self, ui);
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

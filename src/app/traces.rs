@@ -121,7 +121,7 @@ impl TracePanel {
                     if marker.time_s < t0 || marker.time_s > t1 {
                         continue;
                     }
-                    let color = plot_ui.ctx().style().visuals.strong_text_color();
+                    let color = plot_ui.ctx().global_style().visuals.strong_text_color();
                     plot_ui.vline(
                         VLine::new("", marker.time_s)
                             .color(color)

@@ -24,7 +24,7 @@ pub fn run_window(options: WindowOptions) -> anyhow::Result<()> {
             .with_min_inner_size([900.0, 600.0])
             .with_drag_and_drop(true),
         renderer: eframe::Renderer::Glow,
-        vsync: true,
+        glow_options: eframe::egui_glow::GlowConfiguration { vsync: true, ..Default::default() },
         ..eframe::NativeOptions::default()
     };
     let result = eframe::run_native(

@@ -6,6 +6,7 @@ pub mod augment;
 pub mod babble;
 pub mod cache;
 pub mod class_sets;
+pub mod conditions;
 pub mod corpus;
 pub mod labels;
 pub mod layouts;

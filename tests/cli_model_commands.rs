@@ -4,16 +4,16 @@
 // Test helpers may unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod cli_common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use emotrace::audio::decode::load_mono_16k;
 use emotrace::model::timeline::predict_samples;
 use emotrace::model::{ComputeDevice, Emotion, EmotionModel};
 
-fn shared_ravdess() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ravdess")
-}
+use cli_common::{emotrace, ok, one_error_line, shared_ravdess};
 
 /// RAVDESS-layout symlinks: actors 01, 02 (train), 15 (val), 17 (test); sad and angry.
 fn tiny_corpus(dir: &Path) -> PathBuf {
@@ -51,35 +51,6 @@ max_frames = 120
 [augment]
 copies = 0
 "#;
-
-fn emotrace(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_emotrace"))
-        .args(args)
-        .current_dir(dir)
-        .env("EMOTRACE_MODEL", dir.join("no-default-model.json"))
-        .env("XDG_CACHE_HOME", dir.join("xdg-cache"))
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-/// A failed command prints exactly one line on stderr, starting `emotrace:`.
-fn one_error_line(out: &Output) -> String {
-    assert!(!out.status.success(), "should fail: {}", String::from_utf8_lossy(&out.stdout));
-    let err = String::from_utf8(out.stderr.clone()).unwrap();
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("emotrace: "), "{err}");
-    err
-}
 
 fn is_png(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|b| b.starts_with(b"\x89PNG"))
@@ -136,7 +107,7 @@ fn train_predict_eval_runs() {
         assert!((t - 0.5 * (i + 1) as f64).abs() < 1e-9, "{times:?}");
     }
     let header = csv.lines().next().unwrap();
-    assert_eq!(header, format!("file,time_s,{}", Emotion::ALL.map(|e| e.name()).join(",")));
+    assert_eq!(header, format!("file,time_s,{},error", Emotion::ALL.map(|e| e.name()).join(",")));
 
     // A text file named .wav is one error line naming it.
     std::fs::write(d.join("notes.wav"), "not audio").unwrap();

@@ -69,18 +69,8 @@ pub struct EvalArgs {
     /// Folder for report.md, report.json and the PNGs (default: runs/eval-<time>-<model>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Label map entry, e.g. `boredom=neutral` (repeatable; default: the model's map).
-    #[arg(long = "label", value_name = "FROM=TO")]
-    pub labels: Vec<String>,
-    /// Feature cache folder (default: the user cache folder).
-    #[arg(long, value_name = "DIR")]
-    pub cache: Option<PathBuf>,
-    /// Neither read nor write the feature cache.
-    #[arg(long)]
-    pub no_cache: bool,
-    /// Feature-extraction threads (libtorch itself runs on one).
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub reading: CorpusReading,
 }
 
 /// Runs `emotrace eval`.
@@ -91,8 +81,7 @@ pub fn run(out: &mut impl Write, args: &EvalArgs, device: DeviceChoice) -> anyho
     let model = EmotionModel::load(&model_path, device)
         .with_context(|| format!("loading model {}", model_path.display()))?;
     let card = model.card();
-    let cache = FeatureCacheChoice::from_flags(args.cache.clone(), args.no_cache);
-    let config = scoring_config(card, &args.data, &args.labels, cache, args.threads)?;
+    let config = args.reading.config(card, &args.data)?;
     let show = args.format == OutputFormat::Table;
     let none = |u: &[crate::data::Utterance]| vec![false; u.len()];
     let data = PreparedData::load(&config, &none, show).context("loading data")?;
@@ -155,32 +144,46 @@ pub fn run(out: &mut impl Write, args: &EvalArgs, device: DeviceChoice) -> anyho
     Ok(())
 }
 
-/// The data-loading config that scores `card`'s model on `data`: its features,
-/// preprocessing and label map (plus `labels` overrides), no augmentation.
-pub(super) fn scoring_config(
-    card: &ModelCard,
-    data: &[PathBuf],
-    labels: &[String],
-    cache: FeatureCacheChoice,
-    threads: usize,
-) -> anyhow::Result<TrainConfig> {
-    let mut config = TrainConfig {
-        data: data.to_vec(),
-        threads: 1,
-        feature_threads: threads.max(1),
-        features: card.feature_config.clone(),
-        preprocess: card.preprocess.clone(),
-        augment: AugmentConfig::none(),
-        labels: card.training.label_map.clone().unwrap_or_default(),
-        ..TrainConfig::default()
-    };
-    config.labels.apply_overrides(labels)?;
-    match cache {
-        FeatureCacheChoice::Off => config.use_cache = false,
-        FeatureCacheChoice::Dir(d) => config.cache_dir = Some(d),
-        FeatureCacheChoice::Default => {}
+/// How `eval` and `scoreboard` read corpora: label map overrides, the feature cache and
+/// feature-extraction threads.
+#[derive(Debug, clap::Args)]
+pub struct CorpusReading {
+    /// Label map entry, e.g. `boredom=neutral` (repeatable; default: the model's map).
+    #[arg(long = "label", value_name = "FROM=TO")]
+    pub labels: Vec<String>,
+    /// Feature cache folder (default: the user cache folder).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Neither read nor write the feature cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Feature-extraction threads (libtorch itself runs on one).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub threads: usize,
+}
+
+impl CorpusReading {
+    /// The data-loading config that scores `card`'s model on `data`: its features,
+    /// preprocessing and label map (plus `--label` overrides), no augmentation.
+    pub(super) fn config(&self, card: &ModelCard, data: &[PathBuf]) -> anyhow::Result<TrainConfig> {
+        let mut config = TrainConfig {
+            data: data.to_vec(),
+            threads: 1,
+            feature_threads: self.threads.max(1),
+            features: card.feature_config.clone(),
+            preprocess: card.preprocess.clone(),
+            augment: AugmentConfig::none(),
+            labels: card.training.label_map.clone().unwrap_or_default(),
+            ..TrainConfig::default()
+        };
+        config.labels.apply_overrides(&self.labels)?;
+        match FeatureCacheChoice::from_flags(self.cache.clone(), self.no_cache) {
+            FeatureCacheChoice::Off => config.use_cache = false,
+            FeatureCacheChoice::Dir(d) => config.cache_dir = Some(d),
+            FeatureCacheChoice::Default => {}
+        }
+        Ok(config)
     }
-    Ok(config)
 }
 
 fn describe_data(data: &[PathBuf]) -> String {

@@ -10,6 +10,8 @@ mod features_stream;
 mod monitor;
 mod predict;
 mod runs;
+mod scoreboard;
+mod scoreboard_conditions;
 mod train;
 
 pub use predict::MAX_PREDICT_S;
@@ -50,6 +52,9 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Score a model on a corpus: accuracy, UA, macro-F1, per-class table, confusion PNG.
     Eval(eval::EvalArgs),
+    /// How a model holds up beyond its training speakers: held-out speakers of each
+    /// corpus, leave-one-corpus-out models, recording conditions, in one table.
+    Scoreboard(scoreboard::ScoreboardArgs),
     /// The emotion of audio files, with all probabilities (and --timeline every 0.5 s).
     Predict(predict::PredictArgs),
     /// List and compare training runs.
@@ -95,6 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Bench(bench_args) => bench::run(&mut out, &bench_args, args.device)?,
         Command::Train(a) => train::run(&mut out, &a, args.device)?,
         Command::Eval(a) => eval::run(&mut out, &a, args.device)?,
+        Command::Scoreboard(a) => scoreboard::run(&mut out, &a, args.device)?,
         Command::Predict(a) => predict::run(&mut out, &a, args.device)?,
         Command::Runs(c) => runs::run(&mut out, &c)?,
     }

@@ -2,12 +2,16 @@
 //!
 //! Copy level (each augmented copy is cached like clean features): speed perturbation,
 //! time shift, gain, additive white noise at an SNR, and vocal-tract-length perturbation
-//! (the copy's mel bank reads a frequency-warped spectrum, `features::filters`).
+//! (the copy's mel bank reads a frequency-warped spectrum, `features::filters`). With
+//! `[augment.conditions]`, the gain and white noise give way to a random chain of
+//! recording conditions (`data::conditions`: room, noise including babble of other
+//! training speakers, microphone colouring, band limits, gain and limiter, 8 kHz codec).
 //! Feature level (on normalised frames, per batch): SpecAugment-style time and feature
 //! masks set to 0, the training mean.
 
 use serde::{Deserialize, Serialize};
 
+use super::conditions::{ChainConfig, ConditionError};
 use super::rng::Rng;
 
 /// Augmentation settings (`[augment]` in train.toml). Ranges are `[min, max]`.
@@ -39,6 +43,13 @@ pub struct AugmentConfig {
     pub feature_masks: usize,
     /// Widest feature mask, dimensions.
     pub feature_mask_dims: usize,
+    /// Recording conditions for the copies, in place of `gain_db` and the white noise
+    /// (`None`: off, as in configs from before it existed).
+    pub conditions: Option<ChainConfig>,
+    /// Corpora whose training speakers make the babble noise (by corpus name).
+    pub babble_from: Vec<String>,
+    /// Number of other speakers talking at once in babble, `[min, max]`.
+    pub babble_talkers: [usize; 2],
 }
 
 impl Default for AugmentConfig {
@@ -55,6 +66,9 @@ impl Default for AugmentConfig {
             time_mask_frames: 20,
             feature_masks: 2,
             feature_mask_dims: 8,
+            conditions: None,
+            babble_from: vec!["ravdess".to_owned()],
+            babble_talkers: [3, 6],
         }
     }
 }
@@ -72,7 +86,11 @@ impl AugmentConfig {
             self.noise_prob, self.snr_db, self.gain_db, self.speed, self.shift_ms
         );
         // Without VTLP the key stays what it was before VTLP existed, so caches still hit.
-        if self.vtlp == [1.0, 1.0] { key } else { format!("{key} vtlp={:?}", self.vtlp) }
+        let key = if self.vtlp == [1.0, 1.0] { key } else { format!("{key} vtlp={:?}", self.vtlp) };
+        match &self.conditions {
+            Some(chain) => format!("{key} {} babble_talkers={:?}", chain.key(), self.babble_talkers),
+            None => key,
+        }
     }
 
     /// The VTLP factor of one copy: drawn from `rng` only when `vtlp` is a range, so a
@@ -86,14 +104,16 @@ impl AugmentConfig {
 /// Speed change by resampling: `resample(samples, from_hz, to_hz)`.
 pub type Resampler<'a> = &'a dyn Fn(&[f32], u32, u32) -> Vec<f32>;
 
-/// One augmented copy of a waveform: speed, shift, gain, then noise, all drawn from `rng`.
+/// One augmented copy of a waveform: speed, shift, then gain and noise or the recording
+/// conditions (whose babble mixes `babble`), all drawn from `rng`.
 pub fn augment_waveform(
     samples: &[f32],
     sample_rate_hz: u32,
     config: &AugmentConfig,
     rng: &mut Rng,
     resample: Resampler<'_>,
-) -> Vec<f32> {
+    babble: &[&[f32]],
+) -> Result<Vec<f32>, ConditionError> {
     let speed = rng.uniform(config.speed[0], config.speed[1]);
     let mut out = if (speed - 1.0).abs() > 1e-3 {
         // Played `speed` times faster: the samples are taken to be at rate * speed.
@@ -109,12 +129,15 @@ pub fn augment_waveform(
     } else {
         out.drain(..shift.min(out.len() / 2));
     }
+    if let Some(chain) = &config.conditions {
+        return Ok(chain.augment(&out, sample_rate_hz, rng, babble)?.0);
+    }
     let gain = 10f64.powf(rng.uniform(config.gain_db[0], config.gain_db[1]) / 20.0) as f32;
     out.iter_mut().for_each(|x| *x *= gain);
     if rng.unit() < config.noise_prob {
         add_noise(&mut out, rng.uniform(config.snr_db[0], config.snr_db[1]), rng);
     }
-    out
+    Ok(out)
 }
 
 /// Adds white Gaussian noise at `snr_db` relative to the signal's mean power.
@@ -175,8 +198,8 @@ mod tests {
         let config =
             AugmentConfig { noise_prob: 0.0, speed: [1.0, 1.0], shift_ms: 0.0, ..Default::default() };
         let x: Vec<f32> = (0..1600).map(|i| (i as f32 * 0.1).sin()).collect();
-        let a = augment_waveform(&x, 16_000, &config, &mut Rng::new(9), &no_resample);
-        let b = augment_waveform(&x, 16_000, &config, &mut Rng::new(9), &no_resample);
+        let a = augment_waveform(&x, 16_000, &config, &mut Rng::new(9), &no_resample, &[]).unwrap();
+        let b = augment_waveform(&x, 16_000, &config, &mut Rng::new(9), &no_resample, &[]).unwrap();
         assert_eq!(a, b);
         let ratio = a[10] / x[10];
         assert!((0.5..=2.0).contains(&ratio), "gain within ±6 dB, got {ratio}");

@@ -1,14 +1,19 @@
 //! From utterances to feature matrices in memory: decode (16 kHz mono), trim silence,
 //! optionally make seeded augmented copies, extract features, all through the cache.
 //!
+//! For scoring under a recording condition, the decoded file itself can be put through a
+//! seeded condition before trimming, as if it had been recorded that way.
+//!
 //! Runs on a few named worker threads. A file that cannot be decoded, or whose features
 //! cannot be computed, becomes a [`Skipped`] with the reason; the rest carry on.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::augment::{AugmentConfig, augment_waveform};
+use super::babble::BabbleSources;
 use super::cache::{FeatureCache, FeatureMatrix, content_sha256};
+use super::conditions::Condition;
 use super::corpus::{SkipReason, Skipped, Utterance};
 use super::rng::Rng;
 use super::trim::{Preprocess, trim_range};
@@ -29,6 +34,20 @@ pub struct PrepareConfig {
     pub seed: u64,
     /// Worker threads.
     pub threads: usize,
+    /// Other speakers' recordings for babble noise in the copies (may be empty).
+    pub babble: Arc<BabbleSources>,
+    /// A recording condition applied to every file before anything else (scoring only).
+    pub condition: Option<SeededCondition>,
+}
+
+/// A recording condition and the seed of its random parts (noise, room, equaliser); each
+/// file gets its own stream derived from the seed and its content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeededCondition {
+    /// The condition.
+    pub condition: Condition,
+    /// The seed.
+    pub seed: u64,
 }
 
 /// The features of one utterance: the clean version first, then augmented copies.
@@ -133,11 +152,26 @@ fn prepare_one(
     let mut variants = Vec::with_capacity(1 + n_copies);
     let (mut hits, mut computed) = (0, 0);
     let mut audio: Option<Vec<f32>> = None;
+    let file_stream = u64::from_str_radix(&sha[..16], 16).unwrap_or(0);
     for copy in 0..=n_copies {
-        let variant = if copy == 0 {
-            "clean".to_owned()
-        } else {
-            format!("copy{copy};seed={};{}", config.seed, config.augment.copy_key())
+        let variant = match (copy, &config.condition) {
+            (0, None) => "clean".to_owned(),
+            (0, Some(c)) => {
+                format!(
+                    "clean;condition={};seed={}",
+                    serde_json::to_string(&c.condition).unwrap_or_default(),
+                    c.seed
+                )
+            }
+            _ if config.babble.is_empty() => {
+                format!("copy{copy};seed={};{}", config.seed, config.augment.copy_key())
+            }
+            _ => format!(
+                "copy{copy};seed={};{};babble={}",
+                config.seed,
+                config.augment.copy_key(),
+                config.babble.key()
+            ),
         };
         let key = FeatureCache::key(&sha, &format!("{settings};{variant}"));
         if let Some(m) = cache.and_then(|c| c.get(&key)).filter(|m| m.dims == config.features.frame_dim()) {
@@ -146,8 +180,15 @@ fn prepare_one(
             continue;
         }
         if audio.is_none() {
-            let samples =
+            let mut samples =
                 load_mono_16k(&utterance.path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+            if let Some(c) = &config.condition {
+                let mut rng = Rng::derive(c.seed, file_stream);
+                samples = c
+                    .condition
+                    .apply(&samples, config.features.sample_rate_hz, &mut rng, &[])
+                    .map_err(|e| SkipReason::Unreadable(format!("{}: {e}", c.condition)))?;
+            }
             let range = trim_range(&samples, config.features.sample_rate_hz, &config.preprocess);
             audio = Some(samples[range].to_vec());
         }
@@ -155,10 +196,19 @@ fn prepare_one(
         let (samples, vtlp) = if copy == 0 {
             (clean.to_vec(), 1.0)
         } else {
-            let stream = u64::from_str_radix(&sha[..16], 16).unwrap_or(0) ^ copy as u64;
-            let mut rng = Rng::derive(config.seed, stream);
-            let samples =
-                augment_waveform(clean, config.features.sample_rate_hz, &config.augment, &mut rng, &resample);
+            let mut rng = Rng::derive(config.seed, file_stream ^ copy as u64);
+            // Babble talkers are drawn only when there are sources, so configs without
+            // them keep their random streams.
+            let babble = if config.babble.is_empty() {
+                Vec::new()
+            } else {
+                let [low, high] = config.augment.babble_talkers;
+                let talkers = low + rng.below(high.saturating_sub(low) + 1);
+                config.babble.pick(talkers, &utterance.speaker, &mut rng)
+            };
+            let rate = config.features.sample_rate_hz;
+            let samples = augment_waveform(clean, rate, &config.augment, &mut rng, &resample, &babble)
+                .map_err(|e| SkipReason::Unreadable(format!("augmented copy: {e}")))?;
             (samples, config.augment.draw_vtlp(&mut rng))
         };
         let frames = BatchExtractor::with_frequency_warp(&config.features, vtlp)

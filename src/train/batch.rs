@@ -5,9 +5,10 @@
 //! end. Padding after an utterance's end gets weight 0 (the LSTMs are causal, so it does
 //! not change the real frames' outputs).
 //!
-//! Each utterance can carry the set of classes its corpus has: its softmax is then taken
-//! over those classes only (the others' logits pushed to -1e4), so the losses neither reward
-//! nor punish classes its corpus cannot show.
+//! Each utterance can carry the set of classes its corpus has: the other classes' logits
+//! get a log-prior added before the softmax (-1e4 takes the softmax over its corpus's
+//! classes only, so the losses neither reward nor punish classes its corpus cannot show;
+//! a milder one, e.g. ln 0.1, still says a little that they did not happen).
 
 use tch::{Device, Kind, Tensor};
 
@@ -30,8 +31,11 @@ pub struct Batch {
     pub mask: Tensor,
     /// Loss weight per utterance `[batch]`: its class weight.
     pub utterance_weights: Tensor,
-    /// 1 for the classes each utterance's softmax covers, 0 for the others `[batch, classes]`.
+    /// 1 for the classes of each utterance's corpus, 0 for the others `[batch, classes]`.
     pub class_mask: Tensor,
+    /// Added to each utterance's logits before the softmax: 0 for its corpus's classes,
+    /// the absent-class log-prior for the others `[batch, classes]`.
+    pub class_log_prior: Tensor,
 }
 
 /// One utterance's part in a batch.
@@ -58,6 +62,9 @@ pub struct BatchShape {
     pub ramp_frames: usize,
     /// Frames kept per utterance (0 = all).
     pub max_frames: usize,
+    /// Log-prior added to the logits of classes an utterance's corpus lacks (0: none;
+    /// -1e4: the softmax covers the corpus's classes only).
+    pub absent_class_log_prior: f32,
 }
 
 /// Builds a batch: cut to `max_frames`, normalise, SpecAugment when `augment` is given.
@@ -105,23 +112,26 @@ pub fn make_batch(
         class_mask.extend(item.classes.mask());
     }
     let (b, t, d) = (b as i64, max_len as i64, dims as i64);
+    let class_mask =
+        Tensor::f_from_slice(&class_mask)?.f_view([b, Emotion::COUNT as i64])?.f_to_device(device)?;
     Ok(Batch {
         inputs: Tensor::f_from_slice(&inputs)?.f_view([b, t, d])?.f_to_device(device)?,
         targets: Tensor::f_from_slice(&targets)?.f_to_device(device)?,
         weights: Tensor::f_from_slice(&weights)?.f_view([b, t])?.f_to_device(device)?,
         mask: Tensor::f_from_slice(&mask)?.f_view([b, t])?.f_to_device(device)?,
         utterance_weights: Tensor::f_from_slice(&utterance_weights)?.f_to_device(device)?,
-        class_mask: Tensor::f_from_slice(&class_mask)?
-            .f_view([b, Emotion::COUNT as i64])?
-            .f_to_device(device)?,
+        class_log_prior: class_mask
+            .f_neg()?
+            .f_add_scalar(1.0)?
+            .f_mul_scalar(f64::from(shape.absent_class_log_prior))?,
+        class_mask,
     })
 }
 
-/// `logits` `[batch, frames, classes]` with the classes outside each utterance's set
-/// pushed to -1e4, so a softmax over them covers its set only (unchanged for all seven).
+/// `logits` `[batch, frames, classes]` with each utterance's class log-prior added
+/// (unchanged for an utterance whose corpus has all seven classes).
 fn masked(logits: &Tensor, batch: &Batch) -> Result<Tensor, tch::TchError> {
-    let penalty = batch.class_mask.f_sub_scalar(1.0)?.f_mul_scalar(1e4)?.f_unsqueeze(1)?;
-    logits.f_add(&penalty)
+    logits.f_add(&batch.class_log_prior.f_unsqueeze(1)?)
 }
 
 /// Weighted mean cross-entropy over frames, and the share of trained frames whose
@@ -205,7 +215,8 @@ mod tests {
                 classes: ClassSet::ALL,
             },
         ];
-        let shape = BatchShape { warmup_frames: 3, ramp_frames: 0, max_frames: 5 };
+        let shape =
+            BatchShape { warmup_frames: 3, ramp_frames: 0, max_frames: 5, absent_class_log_prior: -1e4 };
         let batch = make_batch(&items, &NormStats::identity(2), shape, None, Device::Cpu).unwrap();
         assert_eq!(batch.inputs.size(), [2, 5, 2]);
         let w = Vec::<f32>::try_from(batch.weights.flatten(0, -1)).unwrap();
@@ -236,7 +247,8 @@ mod tests {
             speaker: None,
             classes: ClassSet::ALL,
         }];
-        let shape = BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0 };
+        let shape =
+            BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0, absent_class_log_prior: -1e4 };
         let batch = make_batch(&items, &NormStats::identity(1), shape, None, Device::Cpu).unwrap();
         let uniform = Tensor::zeros([1, 3, 7], (Kind::Float, Device::Cpu));
         let loss = uniform_loss(&uniform, &batch).unwrap().double_value(&[]);
@@ -256,7 +268,8 @@ mod tests {
         classes.insert(Emotion::Angry);
         let items =
             [BatchItem { features: &features, label: Emotion::Sad, weight: 1.0, speaker: None, classes }];
-        let shape = BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0 };
+        let shape =
+            BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0, absent_class_log_prior: -1e4 };
         let batch = make_batch(&items, &NormStats::identity(1), shape, None, Device::Cpu).unwrap();
         let logits = Tensor::zeros([1, 2, 7], (Kind::Float, Device::Cpu));
         let _ = logits.narrow(2, 5, 1).fill_(50.0); // disgust, not in the set
@@ -268,6 +281,30 @@ mod tests {
         let uniform = uniform_loss(&logits, &batch).unwrap().double_value(&[]);
         let expected = -0.5 * ((1.0 / (1.0 + (-1.0f64).exp())).ln() + (1.0 / (1.0 + 1f64.exp())).ln());
         assert!((uniform - expected).abs() < 1e-5, "uniform over the set: {uniform} vs {expected}");
+    }
+
+    /// A soft absent-class prior adds its log to the absent classes' logits: with prior p and
+    /// all logits equal, a present class's probability is 1 / (present + p * absent).
+    #[test]
+    fn soft_prior_weighs_absent_classes_down() {
+        let features = FeatureMatrix { frames: 1, dims: 1, data: vec![0.0] };
+        let mut classes = ClassSet::default();
+        classes.insert(Emotion::Sad);
+        classes.insert(Emotion::Angry);
+        let items =
+            [BatchItem { features: &features, label: Emotion::Sad, weight: 1.0, speaker: None, classes }];
+        let prior = 0.1f32;
+        let shape = BatchShape {
+            warmup_frames: 0,
+            ramp_frames: 0,
+            max_frames: 0,
+            absent_class_log_prior: prior.ln(),
+        };
+        let batch = make_batch(&items, &NormStats::identity(1), shape, None, Device::Cpu).unwrap();
+        let logits = Tensor::zeros([1, 1, 7], (Kind::Float, Device::Cpu));
+        let (loss, _) = frame_loss(&logits, &batch).unwrap();
+        let expected = (2.0 + 5.0 * f64::from(prior)).ln();
+        assert!((loss.double_value(&[]) - expected).abs() < 1e-5, "{}", loss.double_value(&[]));
     }
 
     /// The utterance loss scores the mean of the trained frames' probabilities: right
@@ -292,7 +329,8 @@ mod tests {
                 classes: ClassSet::ALL,
             },
         ];
-        let shape = BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0 };
+        let shape =
+            BatchShape { warmup_frames: 0, ramp_frames: 0, max_frames: 0, absent_class_log_prior: -1e4 };
         let batch = make_batch(&items, &NormStats::identity(1), shape, None, Device::Cpu).unwrap();
         let logits = Tensor::zeros([2, 4, 7], (Kind::Float, Device::Cpu));
         // Utterance 0: frames 0-2 sure of happy, frame 3 sure of sad; utterance 1: both

@@ -99,6 +99,11 @@ pub struct Schedule {
     /// Restrict each utterance's softmax (and so its loss) to the classes its corpus has,
     /// so that a corpus without disgust does not teach the model that disgust never happens.
     pub mask_absent_classes: bool,
+    /// With `mask_absent_classes`, the prior a class the corpus lacks keeps in the softmax,
+    /// relative to one it has: 0 restricts the softmax to the corpus's classes; 0.1 lets
+    /// the others through at a tenth of the prior (the loss still says, a little, that they
+    /// did not happen); 1 is no restriction.
+    pub absent_class_prior: f64,
 }
 
 impl Default for Schedule {
@@ -119,6 +124,7 @@ impl Default for Schedule {
             utterance_loss: 0.0,
             label_smoothing: 0.0,
             mask_absent_classes: false,
+            absent_class_prior: 0.0,
         }
     }
 }
@@ -256,6 +262,9 @@ impl TrainConfig {
         if !(self.sampling.corpus_balance.is_finite() && (0.0..=1.0).contains(&self.sampling.corpus_balance))
         {
             return invalid("[sampling] corpus_balance must be in [0, 1]".into());
+        }
+        if !(0.0..=1.0).contains(&s.absent_class_prior) {
+            return invalid("[training] absent_class_prior must be in [0, 1]".into());
         }
         if !(0.0..1.0).contains(&s.label_smoothing) {
             return invalid("[training] label_smoothing must be in [0, 1)".into());

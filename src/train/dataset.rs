@@ -2,13 +2,20 @@
 //! memory, with every skipped file kept for the report.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::config::TrainConfig;
+use crate::data::babble::BabbleSources;
 use crate::data::cache::{FeatureCache, FeatureMatrix};
-use crate::data::prepare::{PrepareConfig, PreparedUtterance, prepare};
-use crate::data::{DataError, Part, Skipped, SplitSpec, Utterance, load_all};
+use crate::data::conditions::NoiseKind;
+use crate::data::prepare::{PrepareConfig, PreparedUtterance, SeededCondition, prepare};
+use crate::data::{DataError, Dataset, Part, Skipped, SplitSpec, Utterance, load_all};
+
+/// Recordings of other speakers decoded for babble noise (one per speaker in turn: the
+/// 16 RAVDESS training actors give 2-3 each).
+const BABBLE_SOURCES: usize = 40;
 
 /// Utterances with features, ready for any split.
 #[derive(Debug, Clone)]
@@ -37,12 +44,40 @@ impl PreparedData {
     ) -> Result<Self, DataError> {
         let dataset = load_all(&config.data, &config.labels)?;
         let copies = wants_copies(&dataset.utterances);
+        Ok(Self::prepare(config, dataset, &copies, show_progress, None))
+    }
+
+    /// Prepares the features of `dataset`'s utterances (augmented copies where `copies`
+    /// says so), every file first put through `condition` when one is given (for scoring
+    /// how a model holds up under it).
+    pub fn prepare(
+        config: &TrainConfig,
+        dataset: Dataset,
+        copies: &[bool],
+        show_progress: bool,
+        condition: Option<SeededCondition>,
+    ) -> Self {
+        let babble = match &config.augment.conditions {
+            Some(chain) if chain.noise_prob > 0.0 && chain.noise_kinds.contains(&NoiseKind::Babble) => {
+                BabbleSources::build(
+                    &dataset.utterances,
+                    copies,
+                    &config.augment.babble_from,
+                    BABBLE_SOURCES,
+                    config.seed,
+                    &config.preprocess,
+                )
+            }
+            _ => BabbleSources::default(),
+        };
         let prepare_config = PrepareConfig {
             features: config.features.clone(),
             preprocess: config.preprocess.clone(),
             augment: config.augment.clone(),
             seed: config.seed,
             threads: config.feature_threads,
+            babble: Arc::new(babble),
+            condition,
         };
         let cache_dir: PathBuf = config.cache_dir.clone().unwrap_or_else(FeatureCache::default_dir);
         let cache = config.use_cache.then(|| FeatureCache::new(cache_dir));
@@ -56,8 +91,7 @@ impl PreparedData {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let tick = || bar.inc(1);
-        let (features, report) =
-            prepare(&dataset.utterances, &copies, &prepare_config, cache.as_ref(), &tick);
+        let (features, report) = prepare(&dataset.utterances, copies, &prepare_config, cache.as_ref(), &tick);
         bar.finish_and_clear();
         let mut skipped = dataset.skipped;
         skipped.extend(report.skipped);
@@ -69,14 +103,14 @@ impl PreparedData {
                 kept.push(f);
             }
         }
-        Ok(Self {
+        Self {
             utterances,
             features: kept,
             skipped,
             notes: dataset.notes,
             cache_hits: report.cache_hits,
             computed: report.computed,
-        })
+        }
     }
 
     /// Indices of the utterances in `part` under `split`.

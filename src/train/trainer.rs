@@ -6,7 +6,11 @@
 //! Determinism: weights and dropout from `tch::manual_seed(seed)`, batch order,
 //! augmentation choices and SpecAugment from `Rng::derive(seed, epoch)`, so an epoch's
 //! data does not depend on how the run got there (a resumed run sees the same batches).
+//! Ensemble members trained side by side (`train::ensemble`) each start from their seed's
+//! weights, but share libtorch's process-wide generator for dropout, so only members
+//! trained one after another (`--threads 1`) are reproducible to the bit.
 
+use std::sync::Mutex;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -25,6 +29,10 @@ use crate::data::{
     SpeakerStats, SplitSpec, Utterance,
 };
 use crate::model::{ComputeDevice, EmotionModel, ModelCard};
+
+/// Seeding libtorch's generator and drawing a network's first weights happen under this
+/// lock, so members trained side by side each start from their own seed.
+static WEIGHT_INIT: Mutex<()> = Mutex::new(());
 
 /// One line of `metrics.jsonl`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,8 +157,10 @@ pub fn fit(
     let mut card =
         ModelCard::new(&config.name, config.features.clone(), config.preprocess.clone(), norm, arch);
     card.decision = config.decision;
+    let seeding = WEIGHT_INIT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     tch::manual_seed(config.seed as i64);
     let mut model = EmotionModel::build(card.clone(), device)?;
+    drop(seeding);
     let mut average = if config.training.average_from_epoch > 0 {
         Some(EmotionModel::build(card.clone(), device)?)
     } else {
@@ -327,10 +337,13 @@ fn run_epoch(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_prefix(epoch.to_string());
+    let absent_class_log_prior =
+        if schedule.absent_class_prior > 0.0 { schedule.absent_class_prior.ln() as f32 } else { -1e4 };
     let shape = BatchShape {
         warmup_frames: schedule.warmup_frames,
         ramp_frames: schedule.ramp_frames,
         max_frames: schedule.max_frames,
+        absent_class_log_prior,
     };
     let norm = &model.card().normalisation;
     let (mut loss_sum, mut acc_sum) = (0.0, 0.0);

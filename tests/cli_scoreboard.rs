@@ -1,0 +1,161 @@
+//! `train --loco` and `scoreboard` as a user runs them, on two tiny corpora: a RAVDESS
+//! folder and a CSV manifest (a second "corpus" named by its file stem) of other RAVDESS
+//! actors. Needs only `../shared/data/ravdess`.
+
+// Test helpers may unwrap: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod cli_common;
+
+use std::path::{Path, PathBuf};
+
+use cli_common::{emotrace, ok, one_error_line, shared_ravdess};
+
+fn ravdess_file(actor: &str, emotion: &str, intensity: &str) -> (String, PathBuf) {
+    let name = format!("03-01-{emotion}-{intensity}-01-01-{actor}.flac");
+    let path = shared_ravdess().join(format!("Actor_{actor}")).join(&name);
+    (name, path)
+}
+
+/// `ravdess-tiny/` (actors 01, 02 train, 17 held out; sad and angry) and `other.csv`
+/// (actors 03 and 04 as speakers `a` and `b`).
+fn tiny_corpora(dir: &Path) -> (PathBuf, PathBuf) {
+    let root = dir.join("ravdess-tiny");
+    let mut manifest = String::from("path,label,speaker\n");
+    for actor in ["01", "02", "03", "04", "17"] {
+        for (emotion, label) in [("04", "sad"), ("05", "angry")] {
+            for intensity in ["01", "02"] {
+                let (name, path) = ravdess_file(actor, emotion, intensity);
+                match actor {
+                    "03" => manifest.push_str(&format!("{},{label},a\n", path.display())),
+                    "04" => manifest.push_str(&format!("{},{label},b\n", path.display())),
+                    _ => {
+                        let folder = root.join(format!("Actor_{actor}"));
+                        std::fs::create_dir_all(&folder).unwrap();
+                        std::os::unix::fs::symlink(&path, folder.join(&name)).unwrap();
+                    }
+                }
+            }
+        }
+    }
+    let csv = dir.join("other.csv");
+    std::fs::write(&csv, manifest).unwrap();
+    (root, csv)
+}
+
+const TINY_CONFIG: &str = r#"
+name = "tiny"
+seed = 3
+[model]
+lstm1_units = 12
+lstm2_units = 8
+dense_units = [8]
+dropout = 0.1
+[training]
+epochs = 2
+batch_size = 4
+learning_rate = 0.01
+max_frames = 120
+mask_absent_classes = true
+[augment]
+copies = 0
+[split]
+ravdess_val_actors = []
+"#;
+
+fn run_folder(dir: &Path, stdout: &str) -> PathBuf {
+    dir.join(stdout.lines().find_map(|l| l.strip_prefix("run: ")).expect("run line"))
+}
+
+/// A LOCO model never hears the corpus it leaves out; the scoreboard scores it on all of
+/// that corpus, the full model on held-out speakers and under recording conditions, and
+/// the same seed gives the same table.
+#[test]
+fn loco_training_and_scoreboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ravdess, other) = tiny_corpora(d);
+    let (ravdess, other) = (ravdess.to_str().unwrap(), other.to_str().unwrap());
+    std::fs::write(d.join("tiny.toml"), TINY_CONFIG).unwrap();
+    let train = ["train", "--config", "tiny.toml", "--quiet", "--no-cache", "--data", ravdess, other];
+
+    let full = run_folder(d, &ok(&emotrace(d, &train)));
+    let mut loco_args = train.to_vec();
+    loco_args.extend(["--loco", "other"]);
+    let loco = run_folder(d, &ok(&emotrace(d, &loco_args)));
+    let loco_model = loco.join("loco-other/model.json");
+    assert!(loco_model.is_file(), "{}", loco.display());
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&loco_model).unwrap()).unwrap();
+    let corpora = card["training"]["corpora"].as_array().unwrap();
+    let left_out = corpora.iter().find(|c| c["corpus"] == "other").expect("other in the card");
+    assert!(left_out["utterances"]["train"].is_null(), "trained on the corpus it leaves out: {left_out}");
+    assert_eq!(left_out["utterances"]["test"], 8, "{left_out}");
+
+    let full_model = full.join("model.json");
+    let scoreboard = |out: &str| {
+        ok(&emotrace(
+            d,
+            &[
+                "scoreboard",
+                "--data",
+                ravdess,
+                other,
+                "--model",
+                full_model.to_str().unwrap(),
+                "--loco",
+                loco.to_str().unwrap(),
+                "--no-cache",
+                "--out",
+                out,
+            ],
+        ))
+    };
+    scoreboard("a.md");
+    let md = std::fs::read_to_string(d.join("a.md")).unwrap();
+    for section in ["## In-corpus", "## Leave one corpus out", "## Recording conditions"] {
+        assert!(md.contains(section), "{section} in:\n{md}");
+    }
+    let loco_row = md.lines().find(|l| l.starts_with("| other (")).expect("LOCO row for other");
+    assert!(loco_row.contains("| 8 | 2 |"), "all 8 files of both speakers: {loco_row}");
+    for condition in ["clean", "gain -20 dB", "telephone", "low cut", "reverb", "pink noise"] {
+        assert!(md.lines().any(|l| l.starts_with(&format!("| {condition}"))), "{condition} row:\n{md}");
+    }
+
+    scoreboard("b.md");
+    let json = |name: &str| std::fs::read_to_string(d.join(name)).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&json("a.json")).unwrap();
+    assert!(parsed.is_object());
+    assert_eq!(json("a.json"), json("b.json"), "seeded conditions give the same scores");
+}
+
+/// A model that leaves nothing out is refused as a LOCO model, in one line naming it.
+#[test]
+fn scoreboard_refuses_a_model_that_is_not_loco() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ravdess, _) = tiny_corpora(d);
+    std::fs::write(d.join("tiny.toml"), TINY_CONFIG).unwrap();
+    let ravdess = ravdess.to_str().unwrap();
+    let full = run_folder(
+        d,
+        &ok(&emotrace(d, &["train", "--config", "tiny.toml", "--quiet", "--no-cache", "--data", ravdess])),
+    );
+    let model = full.join("model.json");
+    let model = model.to_str().unwrap();
+    let out = emotrace(
+        d,
+        &[
+            "scoreboard",
+            "--data",
+            ravdess,
+            "--model",
+            model,
+            "--loco",
+            model,
+            "--no-conditions",
+            "--no-cache",
+        ],
+    );
+    let err = one_error_line(&out);
+    assert!(err.contains("not a leave-one-corpus-out model") && err.contains("model.json"), "{err}");
+}

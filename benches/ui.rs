@@ -73,6 +73,7 @@ fn frame_benchmarks(c: &mut Criterion) {
         compute: DeviceChoice::Cpu,
         probe_devices: false,
         frame_stats: false,
+        review: None,
     };
     let ctx = egui::Context::default();
     let mut app = MonitorApp::new(&ctx, options);

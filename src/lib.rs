@@ -4,7 +4,8 @@
 //! resampling) -> `features` (log-mel, MFCC, chroma, spectral statistics) -> `data`
 //! (corpora, splits, cache, augmentation) -> `model` (the dual-layer LSTM, streaming, model
 //! files) -> `train` (training, evaluation, reports) -> `engine` (the real-time pipeline)
-//! -> `app` (the monitor window) -> `cli` (the commands).
+//! -> `app` (the monitor window) -> `cli` (the commands); `sessions` reads recorded
+//! sessions back (privacy, encryption, library, review).
 
 pub mod app;
 pub mod audio;
@@ -13,4 +14,6 @@ pub mod data;
 pub mod engine;
 pub mod features;
 pub mod model;
+pub mod report;
+pub mod sessions;
 pub mod train;

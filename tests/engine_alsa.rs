@@ -290,10 +290,10 @@ fn alsa_default_config_trace_equals_replay() {
 fn reconnect_session(mut engine: emotrace::engine::Engine, hops: usize, out: &Path) {
     let session = out.with_extension("session");
     engine
-        .start_recording(emotrace::engine::RecordOptions {
-            dir: session.clone(),
-            trace_format: emotrace::engine::TraceFormat::Csv,
-        })
+        .start_recording(emotrace::engine::RecordOptions::new(
+            session.clone(),
+            emotrace::engine::TraceFormat::Csv,
+        ))
         .expect("recording");
     let mut got = 0;
     while got < hops {

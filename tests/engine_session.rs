@@ -40,7 +40,7 @@ fn recording_a_replay_keeps_trace_audio_markers_and_summary() {
     let source = Source::File { path: clip.clone(), pace: Pace::Fast };
     let mut engine = start_engine(&source, &config, &FeatureConfig::default(), None, "none").expect("start");
     engine
-        .start_recording(RecordOptions { dir: session.clone(), trace_format: TraceFormat::Jsonl })
+        .start_recording(RecordOptions::new(session.clone(), TraceFormat::Jsonl))
         .expect("recording starts");
     let mut hops = Vec::new();
     while let Ok(s) = engine.snapshots().recv_timeout(Duration::from_secs(20)) {
@@ -166,7 +166,7 @@ fn kill_child() {
     let source = Source::File { path: speech_clip(), pace: Pace::Realtime };
     let config = EngineConfig::default();
     let mut engine = start_engine(&source, &config, &FeatureConfig::default(), None, "none").expect("start");
-    engine.start_recording(RecordOptions { dir, trace_format: TraceFormat::Csv }).expect("record");
+    engine.start_recording(RecordOptions::new(dir, TraceFormat::Csv)).expect("record");
     loop {
         // Each hop's time goes to the parent as it happens: how far the session got.
         if let Ok(s) = engine.snapshots().recv_timeout(Duration::from_secs(1)) {

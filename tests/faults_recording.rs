@@ -167,7 +167,7 @@ fn second_session_cannot_record_into_a_busy_folder() {
     let config = EngineConfig { start_paused: true, ..EngineConfig::default() };
     let source = Source::File { path: clip(), pace: Pace::Fast };
     let features = FeatureConfig::default();
-    let options = RecordOptions { dir: session.clone(), trace_format: TraceFormat::Csv };
+    let options = RecordOptions::new(session.clone(), TraceFormat::Csv);
     let mut first = start_engine(&source, &config, &features, None, "none").unwrap();
     first.start_recording(options.clone()).unwrap();
     let mut second = start_engine(&source, &config, &features, None, "none").unwrap();

@@ -10,6 +10,7 @@ use super::export::{export_paths, trace_csv, trace_png};
 use super::link::{LinkState, SessionRequest};
 use super::monitor::MonitorApp;
 use crate::engine::{Pace, Source};
+use crate::sessions::private::{FILE_MODE, create_private_dir_all, set_mode, write_private_atomic};
 
 impl MonitorApp {
     /// Drains the engine, the device probe, the dialogs, the exports and dropped files.
@@ -77,10 +78,13 @@ impl MonitorApp {
             }
             Action::ToggleRecord => match (self.link.state(), self.link.recording().is_some()) {
                 (LinkState::Session(_), true) => self.link.stop_recording(),
-                (LinkState::Session(_), false) => {
-                    let dir = self.options.sessions_dir.clone();
-                    self.link.start_recording(&dir);
-                }
+                (LinkState::Session(_), false) => match self.session.record_options() {
+                    Ok(template) => {
+                        let dir = self.options.sessions_dir.clone();
+                        self.link.start_recording(&dir, &template);
+                    }
+                    Err(reason) => self.link.notice(reason),
+                },
                 _ => self.record_armed = !self.record_armed,
             },
             Action::AddMarker => {
@@ -109,8 +113,17 @@ impl MonitorApp {
 
     fn start(&mut self, source: Source, start_at_s: f64) {
         let start_at_s = if source.is_live() { 0.0 } else { start_at_s.max(0.0) };
-        let record_into =
+        let mut record_into =
             (self.record_armed || self.link.recording().is_some()).then(|| self.options.sessions_dir.clone());
+        let record_options = match self.session.record_options() {
+            Ok(template) => template,
+            Err(reason) => {
+                if record_into.take().is_some() {
+                    self.link.notice(reason);
+                }
+                crate::engine::RecordOptions::default()
+            }
+        };
         self.record_armed = false;
         self.traces.frozen = false;
         self.state.markers.clear();
@@ -119,6 +132,7 @@ impl MonitorApp {
             model: self.model.path.clone(),
             config: self.settings.engine_config(),
             record_into,
+            record_options,
             start_at_s,
             compute: self.options.compute,
             play_audio: self.settings.replay_audio,
@@ -128,6 +142,12 @@ impl MonitorApp {
     /// Writes the PNG or CSV on a background thread from a copy of the state.
     fn export(&mut self, png: bool) {
         if self.exports.is_some() {
+            return;
+        }
+        if self.link.recording().is_some_and(crate::sessions::keys::is_encrypted) {
+            self.link.notice(
+                "this recording is encrypted: an export would be a plaintext copy, so none was written (open it in Sessions and write its report)".into(),
+            );
             return;
         }
         let state = self.state.clone();
@@ -140,14 +160,17 @@ impl MonitorApp {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new().name("emotrace-ui-export".into()).spawn(move || {
             let result = (|| {
-                std::fs::create_dir_all(&base)
+                // Exports describe a client's session: private like the recording.
+                create_private_dir_all(&base)
                     .map_err(|e| format!("cannot create {}: {e}", base.display()))?;
                 let (png_path, csv_path) = export_paths(&base);
                 if png {
                     trace_png(&state, &png_path, t0, t1, (1600, 600))?;
+                    set_mode(&png_path, FILE_MODE)
+                        .map_err(|e| format!("cannot write {}: {e}", png_path.display()))?;
                     Ok(vec![png_path])
                 } else {
-                    std::fs::write(&csv_path, trace_csv(&state))
+                    write_private_atomic(&csv_path, trace_csv(&state).as_bytes())
                         .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
                     Ok(vec![csv_path])
                 }

@@ -1,5 +1,5 @@
 //! The window's link to the engine: starts sessions on a background thread (opening a
-//! device, loading a model and trimming a file for a seek all take time), then each
+//! device and loading a model take time), then each
 //! frame drains the snapshot channel into the [`AppState`] and turns events into
 //! one-line notices. Commands (pause, record, marker, stop) go straight to the engine.
 
@@ -8,14 +8,14 @@ use std::path::{Path, PathBuf};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use super::playback::Playback;
-use super::seek::trimmed_copy;
 use super::state::AppState;
 use crate::engine::{
-    Engine, EngineConfig, EngineEvent, Marker, Pace, RecordOptions, RunState, Source, TraceFormat,
-    load_model, new_session_dir, start_engine,
+    Engine, EngineConfig, EngineEvent, Marker, Pace, RecordOptions, RunState, Source, load_model,
+    new_session_dir, start_engine,
 };
 use crate::features::FeatureConfig;
 use crate::model::{ComputeDevice, DeviceChoice};
+use crate::sessions::private::create_private_dir_all;
 
 /// Snapshots taken in per frame at most, so a fast replay cannot stall a frame.
 const MAX_SNAPSHOTS_PER_FRAME: usize = 20_000;
@@ -31,6 +31,8 @@ pub struct SessionRequest {
     pub config: EngineConfig,
     /// Record into a new session folder under this one.
     pub record_into: Option<PathBuf>,
+    /// Client code, notes and encryption of that recording (its `dir` is ignored).
+    pub record_options: RecordOptions,
     /// For a file: start this far into it, in seconds.
     pub start_at_s: f64,
     /// Where the model runs.
@@ -44,8 +46,6 @@ struct Started {
     engine: Engine,
     features: FeatureConfig,
     recording: Option<PathBuf>,
-    /// A trimmed copy made for a seek, deleted when the session ends.
-    temp_file: Option<PathBuf>,
 }
 
 /// Where the link stands.
@@ -65,7 +65,6 @@ pub struct EngineLink {
     engine: Option<Engine>,
     pending: Option<Receiver<Result<Started, String>>>,
     recording: Option<PathBuf>,
-    temp_file: Option<PathBuf>,
     start_at_s: f64,
     /// The source and start offset of the last session started (to restart it).
     pub last_source: Option<(Source, f64)>,
@@ -157,7 +156,6 @@ impl EngineLink {
                     self.notice(format!("recording into {}", dir.display()));
                 }
                 self.recording = started.recording;
-                self.temp_file = started.temp_file;
                 started.engine.resume();
                 self.engine = Some(started.engine);
                 if let Some((path, at)) = self.play_next.take() {
@@ -217,10 +215,13 @@ impl EngineLink {
         }
     }
 
-    /// Starts recording the running session into a new folder under `base`.
-    pub fn start_recording(&mut self, base: &Path) {
+    /// Starts recording the running session into a new folder under `base`, with the
+    /// client code, notes and encryption of `template`.
+    pub fn start_recording(&mut self, base: &Path, template: &RecordOptions) {
         let Some(engine) = &mut self.engine else { return };
-        let options = RecordOptions { dir: new_session_dir(base), trace_format: TraceFormat::Csv };
+        // The sessions folder itself is private too (an older one is tightened).
+        let _ = create_private_dir_all(base);
+        let options = RecordOptions { dir: new_session_dir(base), ..template.clone() };
         match engine.start_recording(options) {
             Ok(dir) => {
                 self.notice(format!("recording into {}", dir.display()));
@@ -259,9 +260,6 @@ impl EngineLink {
                 self.notice(error);
             }
         }
-        if let Some(path) = self.temp_file.take() {
-            let _ = std::fs::remove_file(path);
-        }
     }
 }
 
@@ -271,18 +269,11 @@ impl Drop for EngineLink {
     }
 }
 
-/// Runs on the start thread: trims the file for a seek, loads the model, opens the
-/// source, attaches the recording. The engine comes back paused.
+/// Runs on the start thread: loads the model, opens the source (a file from
+/// `start_at_s`, decoded and skipped in memory: no copy of it is written), attaches the
+/// recording. The engine comes back paused.
 fn start_session(request: SessionRequest) -> Result<Started, String> {
-    let mut source = request.source;
-    let mut temp_file = None;
-    if let Source::File { path, pace } = &source
-        && request.start_at_s > 0.0
-    {
-        let trimmed = trimmed_copy(path, request.start_at_s)?;
-        temp_file = Some(trimmed.clone());
-        source = Source::File { path: trimmed, pace: *pace };
-    }
+    let source = request.source;
     let (features, classifier, label) = match &request.model {
         Some(path) => {
             let compute = ComputeDevice::resolve(request.compute).map_err(|e| e.to_string())?;
@@ -294,18 +285,18 @@ fn start_session(request: SessionRequest) -> Result<Started, String> {
     };
     let mut config = request.config;
     config.start_paused = true;
-    let mut engine = start_engine(&source, &config, &features, classifier, &label).map_err(|e| {
-        if let Some(t) = &temp_file {
-            let _ = std::fs::remove_file(t);
-        }
-        format!("cannot start: {e}")
-    })?;
+    if matches!(source, Source::File { .. }) {
+        config.replay_start_s = request.start_at_s.max(0.0);
+    }
+    let mut engine = start_engine(&source, &config, &features, classifier, &label)
+        .map_err(|e| format!("cannot start: {e}"))?;
     let recording = match &request.record_into {
         Some(base) => {
-            let options = RecordOptions { dir: new_session_dir(base), trace_format: TraceFormat::Csv };
+            let _ = create_private_dir_all(base);
+            let options = RecordOptions { dir: new_session_dir(base), ..request.record_options.clone() };
             Some(engine.start_recording(options).map_err(|e| format!("cannot record: {e}"))?)
         }
         None => None,
     };
-    Ok(Started { engine, features, recording, temp_file })
+    Ok(Started { engine, features, recording })
 }

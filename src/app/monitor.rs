@@ -11,10 +11,13 @@ use super::Action;
 use super::current::CurrentPanel;
 use super::frame_stats::FrameStats;
 use super::input::InputPanel;
+use super::library_view::LibraryView;
 use super::link::{EngineLink, LinkState};
 use super::model_panel::ModelPanel;
 use super::replay::ReplayPanel;
+use super::review::ReviewPanel;
 use super::session::SessionPanel;
+use super::sessions_ui::View;
 use super::settings::{Settings, ThemeChoice};
 use super::settings_panel::SettingsPanel;
 use super::spectrogram::SpectrogramPanel;
@@ -43,6 +46,8 @@ pub struct WindowOptions {
     pub probe_devices: bool,
     /// Print frame-time statistics on stderr every 10 s.
     pub frame_stats: bool,
+    /// Open this recorded (plain) session in Review at start.
+    pub review: Option<PathBuf>,
 }
 
 /// The monitor window.
@@ -80,6 +85,15 @@ pub struct MonitorApp {
     applied_theme: Option<ThemeChoice>,
     /// Frame times reported by eframe.
     pub frames: FrameStats,
+    /// Which view shows: the monitor, the session library or a review.
+    pub view: View,
+    /// The session library.
+    pub library: LibraryView,
+    /// The session under review.
+    pub review: ReviewPanel,
+    pub(super) reports: Option<Receiver<Result<PathBuf, String>>>,
+    /// The last report or delete result, for the library.
+    pub report_note: Option<String>,
 }
 
 impl MonitorApp {
@@ -108,6 +122,11 @@ impl MonitorApp {
             exports: None,
             applied_theme: None,
             frames: FrameStats::new(options.frame_stats),
+            view: View::Monitor,
+            library: LibraryView::default(),
+            review: ReviewPanel::default(),
+            reports: None,
+            report_note: None,
         };
         app.model.set_model(options.model.clone());
         if let Some(note) = options.model_note {
@@ -118,6 +137,10 @@ impl MonitorApp {
         }
         if options.probe_devices {
             app.input.refresh();
+        }
+        if let Some(dir) = &options.review {
+            app.review.open(dir.clone(), super::review::Unlock::Plain);
+            app.view = View::Review;
         }
         match options.autostart {
             Some(Source::File { path, pace }) => {
@@ -150,6 +173,12 @@ impl MonitorApp {
             let last = self.link.notices.last().map_or("", String::as_str);
             ui.label(RichText::new(last).small());
         });
+        if self.view != View::Monitor {
+            self.show_sessions(ui);
+            self.save_settings_if_changed();
+            ctx.request_repaint_after(std::time::Duration::from_millis(200));
+            return;
+        }
         egui::Panel::left("controls").resizable(true).default_size(360.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 egui::CollapsingHeader::new(RichText::new("Input").strong()).default_open(true).show(
@@ -233,9 +262,11 @@ impl MonitorApp {
         }
     }
 
-    fn status_bar(&self, ui: &mut egui::Ui, link: LinkState) {
+    fn status_bar(&mut self, ui: &mut egui::Ui, link: LinkState) {
         ui.horizontal(|ui| {
             ui.label(RichText::new("emotrace").strong().size(18.0));
+            ui.separator();
+            self.view_tabs(ui);
             ui.separator();
             let state = match link {
                 LinkState::Idle => "idle".to_owned(),

@@ -30,7 +30,17 @@ pub fn run_window(options: WindowOptions) -> anyhow::Result<()> {
     let result = eframe::run_native(
         "emotrace",
         native,
-        Box::new(move |cc| Ok(Box::new(MonitorApp::new(&cc.egui_ctx, options)))),
+        Box::new(move |cc| {
+            // SIGINT, SIGTERM and SIGHUP (a service manager, `timeout`, a closed terminal)
+            // close the window as its close button does: the session and its recording
+            // end cleanly in `on_exit`.
+            let ctx = cc.egui_ctx.clone();
+            let _ = crate::engine::stop_signals::on_stop_signal(move || {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                ctx.request_repaint();
+            });
+            Ok(Box::new(MonitorApp::new(&cc.egui_ctx, options)))
+        }),
     );
     match result {
         Ok(()) => Ok(()),

@@ -205,7 +205,7 @@ fn soak_table(
         audio_s: soak_s,
         rate_hz: args.device_rate,
         every_s: args.soak_every_min.max(0.1) * 60.0,
-        record: args.soak_record.clone().map(|dir| RecordOptions { dir, trace_format: TraceFormat::Csv }),
+        record: args.soak_record.clone().map(|dir| RecordOptions::new(dir, TraceFormat::Csv)),
     };
     writeln!(
         out,

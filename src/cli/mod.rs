@@ -9,9 +9,11 @@ mod features_out;
 mod features_stream;
 mod monitor;
 mod predict;
+mod report;
 mod runs;
 mod scoreboard;
 mod scoreboard_conditions;
+mod sessions;
 mod train;
 
 pub use predict::MAX_PREDICT_S;
@@ -60,6 +62,11 @@ pub enum Command {
     /// List and compare training runs.
     #[command(subcommand)]
     Runs(runs::RunsCommand),
+    /// Write an HTML report (A4, self-contained) of recorded sessions.
+    Report(report::ReportArgs),
+    /// Recorded sessions: list them, or time opening them for review.
+    #[command(subcommand)]
+    Sessions(sessions::SessionsCommand),
 }
 
 /// Output format of `eval` and `predict`.
@@ -103,6 +110,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Scoreboard(a) => scoreboard::run(&mut out, &a, args.device)?,
         Command::Predict(a) => predict::run(&mut out, &a, args.device)?,
         Command::Runs(c) => runs::run(&mut out, &c)?,
+        Command::Report(a) => report::run(&mut out, &a)?,
+        Command::Sessions(c) => sessions::run(&mut out, &c)?,
     }
     out.flush()?;
     Ok(())

@@ -1,7 +1,8 @@
 //! `emotrace monitor`: the live session. Without `--headless` it opens the monitor
 //! window (see `emotrace::app`) with the same source and model flags. `--headless` prints one JSON line per hop (or
 //! per `--every` hops) on stdout and one-line notices on stderr; `--record DIR` writes
-//! the session; Ctrl-C (or `--duration-s`, or the end of a replayed file) ends it.
+//! the session (`--encrypt`: encrypted at rest); Ctrl-C, SIGTERM or SIGHUP (or
+//! `--duration-s`, or the end of a replayed file) ends it cleanly.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use anyhow::{Context, bail};
 use crate::app::settings::{default_config_dir, default_sessions_dir};
 use crate::app::{WindowOptions, display_available, run_window};
 use crate::engine::load_model;
-use crate::engine::recorder::json_line;
+use crate::engine::recorder::{SEALED_SUMMARY_FILE, SUMMARY_FILE, json_line};
 use crate::engine::{
     CaptureRequest, Engine, EngineConfig, EngineEvent, InputFormat, Pace, RecordOptions, Source, TraceFormat,
     VadConfig, start_engine,
@@ -22,6 +23,17 @@ use crate::engine::{
 use crate::features::FeatureConfig;
 use crate::model::lookup::default_model;
 use crate::model::{ComputeDevice, DeviceChoice};
+use crate::sessions::client::check_client_code;
+use crate::sessions::keys::SessionKeys;
+use crate::sessions::passphrase::read_passphrase;
+
+/// One line on stderr; a stderr that is gone (the terminal closed: SIGHUP) is ignored, so
+/// the session still ends cleanly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 /// Flags of `emotrace monitor`.
 #[derive(Debug, clap::Args)]
@@ -56,9 +68,27 @@ pub struct MonitorArgs {
     /// Format of the recorded trace.
     #[arg(long, value_enum, default_value_t = TraceFormat::Csv)]
     pub trace_format: TraceFormat,
+    /// With `--record`: the client's pseudonymous code (letters, digits, `-`, `_`, `.`),
+    /// kept in the summary.
+    #[arg(long, value_name = "CODE", requires = "record")]
+    pub client: Option<String>,
+    /// With `--record`: free-text notes kept in the summary.
+    #[arg(long, value_name = "TEXT", requires = "record")]
+    pub notes: Option<String>,
+    /// With `--record`: encrypt the recording at rest (age, passphrase asked on the
+    /// terminal or read from `--passphrase-file`); nothing is written in plaintext.
+    #[arg(long, requires = "record")]
+    pub encrypt: bool,
+    /// The passphrase for `--encrypt`: the first line of this file.
+    #[arg(long, value_name = "FILE", requires = "encrypt")]
+    pub passphrase_file: Option<PathBuf>,
     /// End the session after this much audio, in seconds.
     #[arg(long, value_name = "SECONDS")]
     pub duration_s: Option<f64>,
+    /// Headless: add a marker when the stream reaches this time (`SECONDS:NOTE`,
+    /// repeatable), as the window's M key does: for sessions that follow a protocol.
+    #[arg(long = "marker", value_name = "SECONDS:NOTE", value_parser = parse_marker)]
+    pub markers: Vec<(f64, String)>,
     /// Silence that ends an utterance and resets the model state, in ms.
     #[arg(long, value_name = "MS", default_value_t = VadConfig::default().silence_reset_ms)]
     pub silence_reset_ms: f32,
@@ -92,6 +122,10 @@ pub struct MonitorArgs {
     /// Window: print frame-time statistics (CPU per frame, painting included) every 10 s.
     #[arg(long, conflicts_with = "headless")]
     pub frame_stats: bool,
+    /// Window: open this recorded session in Review (a plain one; encrypted ones open
+    /// from the Sessions tab with their passphrase).
+    #[arg(long, value_name = "SESSION_DIR", conflicts_with_all = ["headless", "replay", "input"])]
+    pub review: Option<PathBuf>,
 }
 
 /// What a monitor session does, from the flags.
@@ -111,6 +145,8 @@ pub struct MonitorPlan {
     pub record: Option<RecordOptions>,
     /// When to stop, in seconds of stream time.
     pub duration_s: Option<f64>,
+    /// Markers to add at these stream times, in time order.
+    pub markers: Vec<(f64, String)>,
 }
 
 impl MonitorArgs {
@@ -144,14 +180,26 @@ impl MonitorArgs {
             ..EngineConfig::default()
         };
         let model = if self.no_model { None } else { Some(self.model_path()?) };
+        let client_code = self.client.clone().unwrap_or_default();
+        check_client_code(&client_code).map_err(anyhow::Error::msg)?;
+        let record = self.record.clone().map(|dir| RecordOptions {
+            client_code: client_code.clone(),
+            notes: self.notes.clone().unwrap_or_default(),
+            ..RecordOptions::new(dir, self.trace_format)
+        });
         Ok(MonitorPlan {
             source,
             engine,
             model,
             every: u64::from(self.every.max(1)),
             with_mel: self.with_mel,
-            record: self.record.clone().map(|dir| RecordOptions { dir, trace_format: self.trace_format }),
+            record,
             duration_s: self.duration_s,
+            markers: {
+                let mut m = self.markers.clone();
+                m.sort_by(|a, b| a.0.total_cmp(&b.0));
+                m
+            },
         })
     }
 
@@ -165,12 +213,28 @@ impl MonitorArgs {
     }
 }
 
+/// `SECONDS:NOTE` as a marker.
+fn parse_marker(text: &str) -> Result<(f64, String), String> {
+    let (at, note) = text.split_once(':').ok_or("a marker is SECONDS:NOTE, e.g. 90:second task")?;
+    let at_s: f64 = at.trim().parse().map_err(|_| format!("'{at}' is not a number of seconds"))?;
+    if !at_s.is_finite() || at_s < 0.0 {
+        return Err(format!("marker time {at} must be 0 or more seconds"));
+    }
+    Ok((at_s, note.trim().to_owned()))
+}
+
 /// Runs the monitor.
 pub fn run(out: &mut impl Write, args: &MonitorArgs, device: DeviceChoice) -> anyhow::Result<()> {
     if !args.headless {
         return window(args, device);
     }
-    let plan = args.plan()?;
+    let mut plan = args.plan()?;
+    if let Some(record) = plan.record.as_mut().filter(|_| args.encrypt) {
+        let passphrase =
+            read_passphrase(args.passphrase_file.as_deref(), true).map_err(anyhow::Error::msg)?;
+        let keys = SessionKeys::create(&passphrase).context("cannot encrypt the recording")?;
+        record.keys = Some(Arc::new(keys));
+    }
     let engine = start(&plan, device)?;
     headless(out, engine, &plan)
 }
@@ -198,14 +262,16 @@ fn window(args: &MonitorArgs, device: DeviceChoice) -> anyhow::Result<()> {
         },
     };
     let autostart = match (&args.replay, &args.input) {
-        (Some(path), _) => {
-            Source::File { path: path.clone(), pace: if args.fast { Pace::Fast } else { Pace::Realtime } }
-        }
-        (None, Some(name)) => Source::Input(name.clone()),
-        (None, None) => Source::DefaultInput,
+        _ if args.review.is_some() => None,
+        (Some(path), _) => Some(Source::File {
+            path: path.clone(),
+            pace: if args.fast { Pace::Fast } else { Pace::Realtime },
+        }),
+        (None, Some(name)) => Some(Source::Input(name.clone())),
+        (None, None) => Some(Source::DefaultInput),
     };
     run_window(WindowOptions {
-        autostart: Some(autostart),
+        autostart,
         model,
         model_note,
         config_dir: args.config_dir.clone().unwrap_or_else(default_config_dir),
@@ -213,6 +279,7 @@ fn window(args: &MonitorArgs, device: DeviceChoice) -> anyhow::Result<()> {
         compute: device,
         probe_devices: true,
         frame_stats: args.frame_stats,
+        review: args.review.clone(),
     })
 }
 
@@ -240,24 +307,27 @@ fn start(plan: &MonitorPlan, device: DeviceChoice) -> anyhow::Result<Engine> {
 fn headless(out: &mut impl Write, mut engine: Engine, plan: &MonitorPlan) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    // NOTE: a second handler in one process (tests calling `run` twice) is refused; the
-    // first one still stops whichever session runs, which is all it is for.
-    let _ = ctrlc::try_set_handler(move || flag.store(true, Ordering::Relaxed));
+    // SIGINT, SIGTERM and SIGHUP end the session as Ctrl-C does. A second `run` in one
+    // process (tests) adds a handler of its own; the first one's flag is simply unused.
+    crate::engine::stop_signals::on_stop_signal(move || flag.store(true, Ordering::Relaxed))
+        .context("cannot watch for stop signals")?;
     if let Some(options) = &plan.record {
         let dir = engine
             .start_recording(options.clone())
             .with_context(|| format!("cannot record into {}", options.dir.display()))?;
-        eprintln!("emotrace: recording into {}", dir.display());
+        say!("emotrace: recording into {}", dir.display());
     }
     engine.resume();
     let mut line = Vec::with_capacity(4096);
     let mut finished = false;
     let mut failure = None;
     let mut lost = false;
+    let mut write_error = None;
+    let mut next_marker = 0;
     while !stop.load(Ordering::Relaxed) {
         for event in engine.events().try_iter() {
             match notice(&event, &mut lost) {
-                Notice::Say(text) => eprintln!("emotrace: {text}"),
+                Notice::Say(text) => say!("emotrace: {text}"),
                 Notice::Finished => finished = true,
                 Notice::Failed(reason) => failure = Some(reason),
                 Notice::Quiet => {}
@@ -268,7 +338,17 @@ fn headless(out: &mut impl Write, mut engine: Engine, plan: &MonitorPlan) -> any
                 if s.hop_index % plan.every == 0 {
                     line.clear();
                     json_line(&s, s.time_s, None, plan.with_mel, &mut line);
-                    out.write_all(&line)?;
+                    if let Err(e) = out.write_all(&line) {
+                        // stdout gone (a closed terminal, a reader that quit): end the
+                        // session cleanly first, then report it.
+                        write_error = Some(e);
+                        break;
+                    }
+                }
+                while next_marker < plan.markers.len() && s.time_s >= plan.markers[next_marker].0 {
+                    let (at_s, note) = &plan.markers[next_marker];
+                    engine.add_marker_at(*at_s, note);
+                    next_marker += 1;
                 }
                 if plan.duration_s.is_some_and(|d| s.time_s >= d) {
                     break;
@@ -278,28 +358,33 @@ fn headless(out: &mut impl Write, mut engine: Engine, plan: &MonitorPlan) -> any
             Err(_) => {}
         }
     }
-    out.flush()?;
+    let flushed = out.flush();
     let report = engine.stop();
-    eprintln!(
+    say!(
         "emotrace: session ended after {:.1} s of audio, {} hops, {} input samples dropped, {} snapshots dropped",
-        report.duration_s, report.hops, report.dropped_samples, report.dropped_snapshots
+        report.duration_s,
+        report.hops,
+        report.dropped_samples,
+        report.dropped_snapshots
     );
     if let Some(summary) = &report.recording {
         let state = if summary.complete { "complete" } else { "INCOMPLETE (see the notices above)" };
-        eprintln!(
+        say!(
             "emotrace: recording {state}: {:.1} s of audio, {:.1} s of speech, summary in {}",
             summary.duration_s,
             summary.speech_s,
-            plan.record.as_ref().map_or_else(String::new, |r| r
-                .dir
-                .join("summary.json")
-                .display()
-                .to_string())
+            plan.record.as_ref().map_or_else(String::new, |r| {
+                let name = if r.keys.is_some() { SEALED_SUMMARY_FILE } else { SUMMARY_FILE };
+                r.dir.join(name).display().to_string()
+            })
         );
     }
-    match failure.or(report.error) {
-        Some(reason) => bail!("{reason}"),
-        None => Ok(()),
+    if let Some(reason) = failure.or(report.error) {
+        bail!("{reason}");
+    }
+    match write_error {
+        Some(e) => Err(e.into()),
+        None => Ok(flushed?),
     }
 }
 

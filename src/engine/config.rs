@@ -124,6 +124,11 @@ pub struct EngineConfig {
     /// Start paused (call `Engine::resume`), e.g. to attach a recording before the first
     /// sample is analysed.
     pub start_paused: bool,
+    /// For a file source: begin this far into the file, in seconds (a seek). Stream
+    /// times still start at 0; the caller adds the offset back. Decoded and skipped in
+    /// memory, so no copy of the audio is written anywhere.
+    #[serde(skip)]
+    pub replay_start_s: f64,
 }
 
 impl Default for EngineConfig {
@@ -137,6 +142,7 @@ impl Default for EngineConfig {
             reconnect_ms: 1_000,
             capture: CaptureRequest::default(),
             start_paused: false,
+            replay_start_s: 0.0,
         }
     }
 }

@@ -16,7 +16,7 @@
 //!     config: EngineConfig::default(),
 //! };
 //! let mut engine = Engine::start(setup)?;
-//! engine.start_recording(RecordOptions { dir: "session".into(), trace_format: TraceFormat::Csv })?;
+//! engine.start_recording(RecordOptions::new("session".into(), TraceFormat::Csv))?;
 //! for snapshot in engine.snapshots().iter().take(500) {
 //!     println!("{:.2} s {}", snapshot.time_s, snapshot.label());
 //! }
@@ -157,6 +157,16 @@ impl Engine {
     /// Whether a recording is running.
     pub fn is_recording(&self) -> bool {
         self.recording.is_some()
+    }
+
+    /// Adds a marker at stream time `time_s` rather than now (a scripted marker, placed
+    /// when the listener sees that time: a fast replay's worker runs ahead of it).
+    pub fn add_marker_at(&self, time_s: f64, note: &str) -> Marker {
+        let marker = Marker { time_s, note: note.to_owned() };
+        if let Some(recording) = &self.recording {
+            recording.marker(marker.clone());
+        }
+        marker
     }
 
     /// Adds a timestamped note at the current stream time. It goes into the recorded

@@ -28,6 +28,7 @@ mod replay;
 pub mod smoothing;
 pub mod snapshot;
 pub mod soak;
+pub mod stop_signals;
 pub mod vad;
 mod worker;
 

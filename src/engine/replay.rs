@@ -37,11 +37,14 @@ pub(crate) struct FileSource {
     paused_at: Option<Instant>,
     paused_for: Duration,
     hop_samples: usize,
+    /// Samples still to skip from the file's start (a seek), in the file's rate.
+    skip_samples: u64,
 }
 
 impl FileSource {
-    /// Wraps an opened file. `hop_samples` (at the file's rate) sizes the wait for room.
-    pub(crate) fn new(reader: AudioFileReader, pace: Pace, hop_samples: usize) -> Self {
+    /// Wraps an opened file. `hop_samples` (at the file's rate) sizes the wait for room;
+    /// the first `skip_samples` are decoded and dropped (a replay that starts later).
+    pub(crate) fn new(reader: AudioFileReader, pace: Pace, hop_samples: usize, skip_samples: u64) -> Self {
         Self {
             reader,
             pace,
@@ -52,6 +55,7 @@ impl FileSource {
             paused_at: None,
             paused_for: Duration::ZERO,
             hop_samples: hop_samples.max(1),
+            skip_samples,
         }
     }
 
@@ -82,7 +86,7 @@ impl FileSource {
         if self.paused_at.is_some() {
             return Ok(ReplayTick::Going(Tick::Idle));
         }
-        if self.pos == self.pending.len() {
+        while self.pos == self.pending.len() {
             self.pos = 0;
             let n =
                 self.reader.read_chunk(&mut self.pending).map_err(|e| EngineError::File(e.to_string()))?;
@@ -91,6 +95,9 @@ impl FileSource {
                 pipeline.finish(outputs);
                 return Ok(ReplayTick::Finished);
             }
+            let skip = usize::try_from(self.skip_samples).unwrap_or(usize::MAX).min(n);
+            self.skip_samples -= skip as u64;
+            self.pos = skip;
         }
         let clock = *self.clock.get_or_insert_with(Instant::now);
         let rate = f64::from(self.reader.sample_rate_hz());

@@ -85,7 +85,19 @@ pub fn start_engine(
             let rate = reader.sample_rate_hz();
             let pipeline = Pipeline::new(features, config, rate, classifier)?;
             let hop = (features.hop_s() * f64::from(rate)).round() as usize;
-            let file = FileSource::new(reader, *pace, hop);
+            let skip = (config.replay_start_s.max(0.0) * f64::from(rate)).round() as u64;
+            if let Some(total) = reader.total_frames_hint()
+                && skip > 0
+                && skip >= total
+            {
+                return Err(EngineError::File(format!(
+                    "cannot start {} at {:.1} s: the file is {:.1} s long",
+                    path.display(),
+                    config.replay_start_s,
+                    total as f64 / f64::from(rate)
+                )));
+            }
+            let file = FileSource::new(reader, *pace, hop, skip);
             let label = path.display().to_string();
             let info = CaptureInfo {
                 device: label.clone(),

@@ -21,6 +21,7 @@ pub fn options(dir: &Path) -> WindowOptions {
         compute: DeviceChoice::Cpu,
         probe_devices: false,
         frame_stats: false,
+        review: None,
     }
 }
 

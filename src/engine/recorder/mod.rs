@@ -1,5 +1,8 @@
 //! Recording a session to a folder: `trace.csv` (or `trace.jsonl`), `audio.wav` (16 kHz
-//! mono, what the model heard) and `summary.json`.
+//! mono, what the model heard) and `summary.json`; or, encrypted, the same as sealed
+//! files (`trace.csv.sealed`, `audio.pcm.sealed`, `summary.json.sealed`) beside the
+//! passphrase-protected `key.age` (see [`crate::sessions`]). Folders are `0700` and
+//! files `0600` whatever the umask: recordings of clients are health data.
 //!
 //! The worker never touches a file: it hands snapshots to a bounded channel and audio to
 //! a ring ([`RecorderFeed`], drop-and-count when full), and the recorder's own thread
@@ -7,13 +10,14 @@
 //! killed process leaves files complete up to the last flush; `summary.json` says
 //! `"complete": false` until the recording ends cleanly.
 
+mod audio_sink;
 mod repair;
 mod summary;
+mod summary_store;
 mod thread;
 mod trace;
 mod wav;
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,13 +28,18 @@ use crossbeam_channel::Sender;
 use ringbuf::traits::{Observer, Producer, Split};
 use ringbuf::{HeapProd, HeapRb};
 
+pub use audio_sink::{SEALED_AUDIO_FILE, WAV_FILE};
 pub use repair::{RepairReport, is_locked, is_unfinished, repair_session, repair_wav};
 pub use summary::{Interruption, SessionSummary, SummaryBuilder};
+pub use summary_store::{SEALED_SUMMARY_FILE, SUMMARY_FILE, SummaryStore};
 pub use trace::{Marker, TraceFormat, TraceWriter, csv_header, json_line};
 pub use wav::{SessionWav, to_i16};
 
 use super::events::EngineEvent;
 use super::snapshot::Snapshot;
+use crate::sessions::keys::{KEY_FILE, SessionKeys};
+use crate::sessions::private::create_private_dir_all;
+use audio_sink::{AudioSink, SealedAudio};
 use thread::RecorderThread;
 
 /// How often the trace and the WAV header reach the file.
@@ -43,12 +52,38 @@ const AUDIO_RING_S: usize = 10;
 const ITEM_CAPACITY: usize = 4_096;
 
 /// Where and how to record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecordOptions {
-    /// The session folder (created if missing; it must not already hold a recording).
+    /// The session folder (created `0700` if missing; it must not already hold a recording).
     pub dir: PathBuf,
     /// Trace file format.
     pub trace_format: TraceFormat,
+    /// The client's pseudonymous code, kept in the summary (empty: none).
+    pub client_code: String,
+    /// Free-text notes, kept in the summary.
+    pub notes: String,
+    /// Encrypt everything written with these keys (`None`: plain files).
+    pub keys: Option<Arc<SessionKeys>>,
+}
+
+impl RecordOptions {
+    /// Plain recording into `dir`, no client code or notes.
+    pub fn new(dir: PathBuf, trace_format: TraceFormat) -> Self {
+        Self { dir, trace_format, ..Self::default() }
+    }
+
+    /// The trace's file name in the session folder.
+    pub fn trace_file(&self) -> String {
+        match self.keys {
+            Some(_) => format!("{}.sealed", self.trace_format.file_name()),
+            None => self.trace_format.file_name().to_owned(),
+        }
+    }
+
+    /// The audio's file name in the session folder.
+    pub fn audio_file(&self) -> &'static str {
+        if self.keys.is_some() { SEALED_AUDIO_FILE } else { WAV_FILE }
+    }
 }
 
 /// Why a recording could not start or went wrong.
@@ -104,7 +139,7 @@ pub fn new_session_dir(base: &Path) -> PathBuf {
 }
 
 /// `YYYYmmdd-HHMMSS` in UTC for seconds since the Unix epoch.
-fn utc_stamp(secs: u64) -> String {
+pub fn utc_stamp(secs: u64) -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     // Civil-from-days (Howard Hinnant's algorithm).
@@ -221,11 +256,15 @@ impl Drop for Recording {
 }
 
 fn failed_summary(dir: &Path) -> SessionSummary {
-    SessionSummary::load(&dir.join("summary.json"))
-        .unwrap_or_else(|_| blank_summary("", "", TraceFormat::Csv))
+    SessionSummary::load(&dir.join(SUMMARY_FILE)).unwrap_or_else(|_| blank_summary("", "", TraceFormat::Csv))
 }
 
 fn blank_summary(source: &str, model: &str, format: TraceFormat) -> SessionSummary {
+    let options = RecordOptions::new(PathBuf::new(), format);
+    blank_summary_for(source, model, &options)
+}
+
+fn blank_summary_for(source: &str, model: &str, options: &RecordOptions) -> SessionSummary {
     SessionSummary {
         complete: false,
         source: source.to_owned(),
@@ -246,8 +285,10 @@ fn blank_summary(source: &str, model: &str, format: TraceFormat) -> SessionSumma
         dropped_audio_samples: 0,
         markers: Vec::new(),
         interruptions: Vec::new(),
-        trace_file: format.file_name().to_owned(),
-        audio_file: "audio.wav".to_owned(),
+        trace_file: options.trace_file(),
+        audio_file: options.audio_file().to_owned(),
+        client_code: options.client_code.clone(),
+        notes: options.notes.clone(),
     }
 }
 
@@ -265,22 +306,43 @@ pub fn start_recording(
         let path = path.to_owned();
         move |source| RecorderError::Io { path, source }
     };
-    fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-    let trace_path = dir.join(options.trace_format.file_name());
-    let wav_path = dir.join("audio.wav");
-    let summary_path = dir.join("summary.json");
-    if [&trace_path, &wav_path, &summary_path].iter().any(|p| p.exists()) {
-        return Err(existing_session(&dir, &wav_path));
+    create_private_dir_all(&dir).map_err(io_err(&dir))?;
+    let trace_path = dir.join(options.trace_file());
+    let wav_path = dir.join(options.audio_file());
+    let store = SummaryStore::new(&dir, options.keys.as_ref());
+    let taken = [
+        trace_path.clone(),
+        wav_path.clone(),
+        dir.join(SUMMARY_FILE),
+        dir.join(SEALED_SUMMARY_FILE),
+        dir.join(KEY_FILE),
+    ];
+    if taken.iter().any(|p| p.exists()) {
+        return Err(existing_session(&dir));
     }
-    let trace = TraceWriter::create(&trace_path, options.trace_format).map_err(io_err(&trace_path))?;
-    let wav = SessionWav::create(&wav_path, RECORD_RATE_HZ).map_err(io_err(&wav_path))?;
-    // The lock lasts while the recorder thread holds the WAV open (and dies with the
-    // process), so a second session, here or in another process, is refused.
+    let (trace, wav) = match &options.keys {
+        Some(keys) => {
+            keys.write_key_file(&dir).map_err(io_err(&dir.join(KEY_FILE)))?;
+            let trace = TraceWriter::create_sealed(&trace_path, options.trace_format, Arc::clone(keys))
+                .map_err(io_err(&trace_path))?;
+            let audio = SealedAudio::create(&wav_path, RECORD_RATE_HZ, Arc::clone(keys))
+                .map_err(io_err(&wav_path))?;
+            (trace, AudioSink::Sealed(audio))
+        }
+        None => {
+            let trace =
+                TraceWriter::create(&trace_path, options.trace_format).map_err(io_err(&trace_path))?;
+            let wav = SessionWav::create(&wav_path, RECORD_RATE_HZ).map_err(io_err(&wav_path))?;
+            (trace, AudioSink::Wav(wav))
+        }
+    };
+    // The lock lasts while the recorder thread holds the audio file open (and dies with
+    // the process), so a second session, here or in another process, is refused.
     if !repair::lock(wav.file()).map_err(io_err(&wav_path))? {
         return Err(RecorderError::Busy(dir));
     }
-    let summary = blank_summary(source, model, options.trace_format);
-    summary.save(&summary_path).map_err(io_err(&summary_path))?;
+    let summary = blank_summary_for(source, model, options);
+    store.save(&summary).map_err(io_err(store.path()))?;
 
     let (items_tx, items_rx) = crossbeam_channel::bounded(ITEM_CAPACITY);
     let (audio_prod, audio_cons) = HeapRb::<f32>::new(AUDIO_RING_S * RECORD_RATE_HZ as usize).split();
@@ -293,7 +355,7 @@ pub fn start_recording(
         trace,
         wav,
         summary,
-        summary_path,
+        summary_store: store,
         builder: SummaryBuilder::default(),
         begin_s: None,
         dropped_rows: Arc::clone(&dropped_rows),
@@ -312,9 +374,9 @@ pub fn start_recording(
 }
 
 /// The error for a folder that already holds session files: busy (another session
-/// writes it), repaired (a session there ended abruptly), or simply taken.
-fn existing_session(dir: &Path, wav_path: &Path) -> RecorderError {
-    if is_locked(wav_path) {
+/// writes it), repaired (a plain session there ended abruptly), or simply taken.
+fn existing_session(dir: &Path) -> RecorderError {
+    if is_locked(&dir.join(WAV_FILE)) || is_locked(&dir.join(SEALED_AUDIO_FILE)) {
         return RecorderError::Busy(dir.to_owned());
     }
     if is_unfinished(dir)

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::trace::Marker;
 use crate::engine::snapshot::Snapshot;
 use crate::model::Emotion;
+use crate::sessions::private::write_private_atomic;
 
 /// A stretch of the session when the input device was gone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +72,12 @@ pub struct SessionSummary {
     pub trace_file: String,
     /// The audio file's name in the session folder.
     pub audio_file: String,
+    /// The client's pseudonymous code (no names needed), empty if none was given.
+    #[serde(default)]
+    pub client_code: String,
+    /// Free-text notes on the session.
+    #[serde(default)]
+    pub notes: String,
 }
 
 impl SessionSummary {
@@ -80,12 +87,18 @@ impl SessionSummary {
         serde_json::from_str(&text).map_err(io::Error::other)
     }
 
-    /// Writes it as pretty JSON, replacing the file atomically (write then rename).
+    /// Writes it as pretty JSON, replacing the file atomically (a private temporary
+    /// file, then rename): the file is `0600` whatever the umask.
     pub fn save(&self, path: &Path) -> io::Result<()> {
-        let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(self).map_err(io::Error::other)?;
-        fs::write(&tmp, text + "\n")?;
-        fs::rename(&tmp, path)
+        write_private_atomic(path, &self.to_json())
+    }
+
+    /// The summary as pretty JSON with a final newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        // NOTE: plain data (strings, numbers, maps) always serialises.
+        let mut text = serde_json::to_vec_pretty(self).unwrap_or_default();
+        text.push(b'\n');
+        text
     }
 
     /// Overwrites the file in place, for when [`save`](Self::save) fails because the disk
@@ -94,9 +107,9 @@ impl SessionSummary {
     pub fn save_in_place(&self, path: &Path) -> io::Result<()> {
         use std::io::Write;
         let _ = fs::remove_file(path.with_extension("json.tmp"));
-        let text = serde_json::to_string_pretty(self).map_err(io::Error::other)? + "\n";
+        let text = self.to_json();
         let mut file = fs::OpenOptions::new().write(true).open(path)?;
-        file.write_all(text.as_bytes())?;
+        file.write_all(&text)?;
         file.set_len(text.len() as u64)?;
         file.sync_all()
     }
@@ -233,6 +246,8 @@ mod tests {
             interruptions: vec![],
             trace_file: "trace.csv".into(),
             audio_file: "audio.wav".into(),
+            client_code: String::new(),
+            notes: String::new(),
         };
         b.fill(&mut s);
         assert_eq!(s.hops, 6);

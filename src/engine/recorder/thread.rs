@@ -3,7 +3,6 @@
 //! the first write error, which stops the files but not the session) fills and saves the
 //! summary.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -12,9 +11,10 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use ringbuf::HeapCons;
 use ringbuf::traits::Consumer;
 
+use super::audio_sink::AudioSink;
 use super::summary::{Interruption, SessionSummary, SummaryBuilder};
+use super::summary_store::SummaryStore;
 use super::trace::TraceWriter;
-use super::wav::SessionWav;
 use super::{FLUSH_INTERVAL, RECORD_RATE_HZ, RecordItem};
 use crate::engine::events::EngineEvent;
 
@@ -24,9 +24,9 @@ pub(super) struct RecorderThread {
     pub(super) audio: HeapCons<f32>,
     pub(super) audio_buf: Vec<f32>,
     pub(super) trace: TraceWriter,
-    pub(super) wav: SessionWav,
+    pub(super) wav: AudioSink,
     pub(super) summary: SessionSummary,
-    pub(super) summary_path: PathBuf,
+    pub(super) summary_store: SummaryStore,
     pub(super) builder: SummaryBuilder,
     pub(super) begin_s: Option<f64>,
     pub(super) dropped_rows: Arc<AtomicU64>,
@@ -158,8 +158,7 @@ impl RecorderThread {
         self.summary.kept_s = self.wav.kept_s();
         self.summary.write_error.clone_from(&self.write_error);
         self.summary.complete = !self.failed;
-        let saved =
-            self.summary.save(&self.summary_path).or_else(|_| self.summary.save_in_place(&self.summary_path));
+        let saved = self.summary_store.save(&self.summary);
         self.check(saved);
         let summary = Box::new(self.summary.clone());
         let _ = self.events.try_send(EngineEvent::RecordingStopped { summary });

@@ -7,12 +7,16 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::snapshot::{Probabilities, Snapshot};
 use crate::model::Emotion;
+use crate::sessions::keys::SessionKeys;
+use crate::sessions::private::create_private_file;
+use crate::sessions::sealed::{SealedWriter, StreamTag};
 
 /// How the trace file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
@@ -143,9 +147,15 @@ fn csv_field(text: &str) -> String {
     }
 }
 
+/// Where trace rows go: a plain text file, or a sealed (encrypted) one.
+enum TraceSink {
+    Plain(File),
+    Sealed(SealedWriter),
+}
+
 /// Writes a session's trace file.
 pub struct TraceWriter {
-    file: File,
+    sink: TraceSink,
     path: PathBuf,
     format: TraceFormat,
     pending: Vec<u8>,
@@ -155,11 +165,19 @@ pub struct TraceWriter {
 }
 
 impl TraceWriter {
-    /// Creates the trace file (it must not exist yet) and writes the CSV header.
+    /// Creates the trace file (a new private file: `0600`) and writes the CSV header.
     pub fn create(path: &Path, format: TraceFormat) -> io::Result<Self> {
-        let file = File::options().write(true).create_new(true).open(path)?;
+        Self::with_sink(path, format, TraceSink::Plain(create_private_file(path)?))
+    }
+
+    /// Creates an encrypted trace file: each flush seals the rows it writes.
+    pub fn create_sealed(path: &Path, format: TraceFormat, keys: Arc<SessionKeys>) -> io::Result<Self> {
+        Self::with_sink(path, format, TraceSink::Sealed(SealedWriter::create(path, keys, StreamTag::Trace)?))
+    }
+
+    fn with_sink(path: &Path, format: TraceFormat, sink: TraceSink) -> io::Result<Self> {
         let mut writer = Self {
-            file,
+            sink,
             path: path.to_owned(),
             format,
             pending: Vec::with_capacity(64 * 1024),
@@ -226,11 +244,17 @@ impl TraceWriter {
     /// (disk full), the file is cut back to its last whole row, so it always parses.
     pub fn flush(&mut self) -> io::Result<()> {
         if !self.pending.is_empty() {
-            if let Err(err) = self.file.write_all(&self.pending) {
-                // NOTE: shrinking needs no space, so this works on a full disk; if it
-                // fails too, the first error is still the one to report.
-                let _ = self.file.set_len(self.written);
-                return Err(err);
+            match &mut self.sink {
+                TraceSink::Plain(file) => {
+                    if let Err(err) = file.write_all(&self.pending) {
+                        // NOTE: shrinking needs no space, so this works on a full disk; if
+                        // it fails too, the first error is still the one to report.
+                        let _ = file.set_len(self.written);
+                        return Err(err);
+                    }
+                }
+                // The sealed writer cuts a failed record back itself.
+                TraceSink::Sealed(sealed) => sealed.append(&self.pending)?,
             }
             self.written += self.pending.len() as u64;
             self.pending.clear();
@@ -238,10 +262,13 @@ impl TraceWriter {
         Ok(())
     }
 
-    /// Flushes and syncs the file to disk.
+    /// Flushes and syncs the file to disk (a sealed file gets its final segment).
     pub fn finish(&mut self) -> io::Result<()> {
         self.flush()?;
-        self.file.sync_all()
+        match &mut self.sink {
+            TraceSink::Plain(file) => file.sync_all(),
+            TraceSink::Sealed(sealed) => sealed.finish(&[]),
+        }
     }
 }
 

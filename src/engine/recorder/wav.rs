@@ -22,10 +22,10 @@ pub struct SessionWav {
 }
 
 impl SessionWav {
-    /// Creates `path` (it must not exist yet) as 16-bit PCM mono at `sample_rate_hz`, and
-    /// writes a valid empty header at once.
+    /// Creates `path` (a new private file: `0600`) as 16-bit PCM mono at
+    /// `sample_rate_hz`, and writes a valid empty header at once.
     pub fn create(path: &Path, sample_rate_hz: u32) -> io::Result<Self> {
-        let file = File::options().write(true).create_new(true).open(path)?;
+        let file = crate::sessions::private::create_private_file(path)?;
         let sync_handle = file.try_clone()?;
         let spec = hound::WavSpec {
             channels: 1,

@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod audio;
+pub mod batch;
 pub mod cli;
 pub mod data;
 pub mod engine;

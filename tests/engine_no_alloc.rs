@@ -4,7 +4,8 @@
 //! Covered, on the checked thread: the audio callback's work (`CaptureWriter::write` on
 //! i16 stereo blocks at 48 kHz), the worker draining the ring (`RingDrain::process`):
 //! resampling to 16 kHz, streaming features, level meter, voice-activity gate with
-//! utterance resets, the LSTM model's step and reset (second test), smoothing, handing snapshots to
+//! utterance resets, the LSTM model's step and reset (second test: a tiny network; third:
+//! the shipped ensemble at full size), smoothing, handing snapshots to
 //! a bounded channel and the recorder's feed (trace rows and audio), and the listener
 //! receiving them. Not covered: the recorder's own thread (it writes files), and memory
 //! libtorch allocates in C++ inside tensor operations, which does not pass through
@@ -50,7 +51,7 @@ fn device_audio() -> Vec<i16> {
 /// in 10 ms device blocks, with a recording attached.
 #[test]
 fn live_steady_state_does_not_allocate() {
-    run_live(None);
+    run_live(FeatureConfig::default(), None);
 }
 
 /// The same with the LSTM model stepping on every hop of each utterance (and reset at
@@ -60,13 +61,23 @@ fn live_steady_state_does_not_allocate() {
 fn live_steady_state_with_model_does_not_allocate() {
     let dir = tempfile::tempdir().expect("temp dir");
     let card = engine_common::tiny_model(dir.path());
-    run_live(Some(engine_common::tiny_classifier(&card)));
+    run_live(FeatureConfig::default(), Some(engine_common::tiny_classifier(&card)));
 }
 
-fn run_live(classifier: Option<Box<dyn emotrace::engine::FrameClassifier>>) {
+/// The same with the shipped model (`models/default.json`: an ensemble, at full size), so
+/// the fused step's matrix products at the sizes that ship allocate nothing either.
+#[test]
+fn live_steady_state_with_shipped_model_does_not_allocate() {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
+    emotrace::engine::prepare_worker_thread();
+    let cpu = emotrace::model::ComputeDevice::resolve(emotrace::model::DeviceChoice::Cpu).expect("cpu");
+    let loaded = emotrace::engine::load_model(&shipped, cpu).expect("shipped model loads");
+    run_live(loaded.features, Some(loaded.classifier));
+}
+
+fn run_live(features: FeatureConfig, classifier: Option<Box<dyn emotrace::engine::FrameClassifier>>) {
     let with_model = classifier.is_some();
     let audio = device_audio();
-    let features = FeatureConfig::default();
     let config = EngineConfig::default();
     emotrace::engine::prepare_worker_thread();
     let mut pipeline = Pipeline::new(&features, &config, 48_000, classifier).expect("pipeline");
@@ -74,7 +85,7 @@ fn run_live(classifier: Option<Box<dyn emotrace::engine::FrameClassifier>>) {
     let (tx, rx) = crossbeam_channel::bounded(256);
     let mut outputs = Outputs::standalone(tx, reader.epoch);
     let dir = tempfile::tempdir().expect("temp dir");
-    let options = RecordOptions { dir: dir.path().join("session"), trace_format: TraceFormat::Jsonl };
+    let options = RecordOptions::new(dir.path().join("session"), TraceFormat::Jsonl);
     let (events_tx, _events_rx) = crossbeam_channel::bounded(16);
     let (recording, feed) = start_recording(&options, "test", "none", events_tx).expect("recording");
     outputs.attach_recorder(feed, 0.0);

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use emotrace::cli::MAX_PREDICT_S;
+use emotrace::batch::DEFAULT_STREAM_OVER_S;
 use emotrace::data::NormStats;
 use emotrace::features::FeatureConfig;
 use emotrace::model::{Architecture, ComputeDevice, EmotionModel, ModelCard, Preprocess};
@@ -36,10 +36,11 @@ fn tiny_model(dir: &Path) -> std::path::PathBuf {
     EmotionModel::build(card, device).unwrap().save(&dir.join("tiny")).unwrap()
 }
 
-/// A recording just over `predict`'s limit (at 1 kHz, so the file stays 2.4 MB) is
-/// refused in one line naming the file and the streaming alternative, exit code 1.
+/// A recording just over the limit `predict` holds whole (at 1 kHz, so the file stays
+/// 2.4 MB) is scored by streaming it instead: exit 0, one result saying so, its whole
+/// length scored.
 #[test]
-fn predict_refuses_a_file_longer_than_it_scores() {
+fn predict_streams_a_file_longer_than_it_holds() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path());
     let path = dir.path().join("long.wav");
@@ -50,21 +51,18 @@ fn predict_refuses_a_file_longer_than_it_scores() {
         sample_format: hound::SampleFormat::Int,
     };
     let mut wav = hound::WavWriter::create(&path, spec).unwrap();
-    let samples = (MAX_PREDICT_S as usize + 60) * 1_000;
-    for i in 0..samples {
+    let seconds = DEFAULT_STREAM_OVER_S as usize + 60;
+    for i in 0..seconds * 1_000 {
         wav.write_sample(((i % 50) as i16 - 25) * 100).unwrap();
     }
     wav.finalize().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_emotrace"))
-        .arg("predict")
-        .arg(&path)
-        .arg("--model")
-        .arg(&model)
+        .args(["predict", path.to_str().unwrap(), "--model", model.to_str().unwrap(), "--format", "jsonl"])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("long.wav") && err.contains("21.0 min is longer than predict scores"), "{err}");
-    assert!(err.contains("monitor --headless --replay"), "{err}");
+    assert!(out.status.success(), "{err}");
+    let line: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(line["streamed"], true, "{line}");
+    assert!((line["duration_s"].as_f64().unwrap() - seconds as f64).abs() < 0.01, "{line}");
 }

@@ -25,7 +25,10 @@ use crate::engine::soak::{SoakPlan, soak};
 use crate::engine::{EngineConfig, FrameClassifier};
 use crate::features::FeatureConfig;
 use crate::model::lookup::default_model;
-use crate::model::{ComputeDevice, DeviceChoice};
+use crate::model::{ComputeDevice, DeviceChoice, EmotionModel};
+
+use super::bench_model::{LibtorchClassifier, compare_steps, print_comparison};
+use super::bench_predict::predict_throughput;
 
 /// Flags of `emotrace bench`.
 #[derive(Debug, clap::Args)]
@@ -54,6 +57,24 @@ pub struct BenchArgs {
     /// Only the cost split (for allocation counting under valgrind).
     #[arg(long)]
     pub cost_only: bool,
+    /// Which model step the engine runs in sections 1-3: the fused step (what the
+    /// monitor runs) or the former libtorch step, member after member.
+    #[arg(long, value_enum, default_value_t = StepPath::Fused)]
+    pub step: StepPath,
+    /// Instead of the engine: score every file of this folder with `predict`'s workers,
+    /// once with 1 worker and once with `--jobs` (default: every core), and print files
+    /// per second and multiples of real time.
+    #[arg(long, value_name = "DIR")]
+    pub predict: Option<PathBuf>,
+    /// With `--predict`: workers of the parallel pass.
+    #[arg(long, value_name = "N", requires = "predict")]
+    pub jobs: Option<usize>,
+    /// With `--predict`: how many times to run the pair of passes (their order alternates).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "predict")]
+    pub rounds: usize,
+    /// Blocks of 500 frames each step path is timed on in section 0 (0 skips it).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub step_rounds: usize,
     /// Soak instead: this much audio (the speech looped) through the live engine as fast
     /// as it goes, printing resident memory along the way, in seconds (e.g. 3600).
     #[arg(long, value_name = "SECONDS")]
@@ -66,12 +87,26 @@ pub struct BenchArgs {
     pub soak_record: Option<PathBuf>,
 }
 
+/// The model step to time in the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StepPath {
+    /// Every member at once in Rust (the live path).
+    Fused,
+    /// Each member after the other in libtorch (the former path).
+    Libtorch,
+}
+
 /// A loaded model for timing: its features, a classifier maker, a label.
 pub type ModelForBench =
     (FeatureConfig, Box<dyn Fn() -> anyhow::Result<Option<Box<dyn FrameClassifier>>>>, String);
 
 /// Runs the benchmark and prints its table.
 pub fn run(out: &mut impl Write, args: &BenchArgs, device: DeviceChoice) -> anyhow::Result<()> {
+    if let Some(dir) = &args.predict {
+        let path = model_path(args)?.context("--predict needs a model")?;
+        let jobs = super::predict::default_jobs(args.jobs);
+        return predict_throughput(out, dir, &path, ComputeDevice::resolve(device)?, jobs, args.rounds);
+    }
     let (features, classifier, label) = model_for_bench(args, device)?;
     let config = EngineConfig { snapshot_capacity: 4_096, ..EngineConfig::default() };
     let clip_path = args
@@ -96,6 +131,12 @@ pub fn run(out: &mut impl Write, args: &BenchArgs, device: DeviceChoice) -> anyh
     let period = (args.device_rate * args.period_ms / 1_000) as usize;
     writeln!(out, "emotrace bench: model {label}; speech from {}", clip_path.display())?;
     writeln!(out, "libtorch threads: {}", tch::get_num_threads())?;
+    if let Some(path) = model_path(args)?.filter(|_| args.step_rounds > 0) {
+        let model = EmotionModel::load(&path, ComputeDevice::resolve(device)?)
+            .with_context(|| format!("cannot load model {}", path.display()))?;
+        let comparison = compare_steps(&model, &speech, args.step_rounds)?;
+        print_comparison(out, &comparison)?;
+    }
 
     let cost = cost_split(&wide, args.device_rate, period, &features, &config, classifier()?)?;
     let hops = cost.stages.hops.max(1) as f64;
@@ -242,13 +283,20 @@ fn soak_table(
     Ok(())
 }
 
-fn model_for_bench(args: &BenchArgs, device: DeviceChoice) -> anyhow::Result<ModelForBench> {
+/// The model to time, `None` with `--no-model`.
+fn model_path(args: &BenchArgs) -> anyhow::Result<Option<PathBuf>> {
     if args.no_model {
-        return Ok((FeatureConfig::default(), Box::new(|| Ok(None)), "none".to_owned()));
+        return Ok(None);
     }
-    let path = match &args.model {
+    Ok(Some(match &args.model {
         Some(path) => path.clone(),
         None => default_model().context("no default model found; pass --model MODEL_JSON, or --no-model")?,
+    }))
+}
+
+fn model_for_bench(args: &BenchArgs, device: DeviceChoice) -> anyhow::Result<ModelForBench> {
+    let Some(path) = model_path(args)? else {
+        return Ok((FeatureConfig::default(), Box::new(|| Ok(None)), "none".to_owned()));
     };
     let compute = ComputeDevice::resolve(device)?;
     let loaded =
@@ -257,8 +305,16 @@ fn model_for_bench(args: &BenchArgs, device: DeviceChoice) -> anyhow::Result<Mod
     let label = loaded.label.clone();
     // Each measurement needs its own classifier (a fresh stream state): load once more
     // per call; loading is checked and cheap next to the runs.
+    let step = args.step;
     let make = move || -> anyhow::Result<Option<Box<dyn FrameClassifier>>> {
-        Ok(Some(load_model(&path, compute)?.classifier))
+        Ok(Some(match step {
+            StepPath::Fused => load_model(&path, compute)?.classifier,
+            StepPath::Libtorch => Box::new(LibtorchClassifier::new(EmotionModel::load(&path, compute)?)?),
+        }))
+    };
+    let label = match step {
+        StepPath::Fused => label,
+        StepPath::Libtorch => format!("{label} (former libtorch step)"),
     };
     Ok((features, Box::new(make), label))
 }

@@ -1,6 +1,8 @@
 //! The command line: global flags, subcommands, and the one-line error report.
 
 mod bench;
+mod bench_model;
+mod bench_predict;
 mod devices;
 mod doctor;
 mod eval;
@@ -15,8 +17,6 @@ mod scoreboard;
 mod scoreboard_conditions;
 mod sessions;
 mod train;
-
-pub use predict::MAX_PREDICT_S;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

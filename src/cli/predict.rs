@@ -1,16 +1,26 @@
 //! `emotrace predict FILE|DIR`: the emotion of each recording with all probabilities, and
 //! with `--timeline` the probabilities every 0.5 s through it.
+//!
+//! A folder is scored on every core (`--jobs`), results written a file at a time in the
+//! folder's sorted order, with a progress bar when stderr is a terminal. `--out FILE
+//! --resume` continues an interrupted run. A file that cannot be scored is a line in the
+//! output and on stderr, and the run goes on. Recordings longer than `--stream-over`
+//! minutes are streamed (bounded memory) instead of held whole.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{OutputFormat, resolve_model};
-use crate::audio::decode::{AudioFileReader, load_mono_16k};
+use super::resolve_model;
+use crate::batch::output::csv_header;
+use crate::batch::resume::read_output;
+use crate::batch::{
+    DEFAULT_STREAM_OVER_S, FileReport, OutputFormat, PoolOptions, ResultWriter, ScoreOptions, score_in_order,
+};
 use crate::data::corpus::audio_files;
-use crate::model::timeline::{FilePrediction, TimelinePoint, predict_samples, timeline};
-use crate::model::{ComputeDevice, DeviceChoice, Emotion, EmotionModel};
+use crate::model::{ComputeDevice, DeviceChoice, EmotionModel};
 
 /// Flags of `emotrace predict`.
 #[derive(Debug, clap::Args)]
@@ -21,163 +31,172 @@ pub struct PredictArgs {
     /// Model card, weights or stem (default: the default model).
     #[arg(long, value_name = "MODEL")]
     pub model: Option<PathBuf>,
-    /// Output format.
+    /// Output format (`--resume` reads csv and jsonl).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
-    /// Also print the probabilities every `--interval` seconds through each file.
+    /// Also give the probabilities every `--interval` seconds through each file.
     #[arg(long)]
     pub timeline: bool,
     /// Spacing of timeline points.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.5)]
     pub interval: f64,
+    /// Write the results to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Continue an interrupted run: skip the files already in `--out`, append the rest.
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+    /// Files scored at once, each on its own core (default: every core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Stream recordings longer than this instead of holding them whole, in minutes.
+    #[arg(long, value_name = "MINUTES", default_value_t = DEFAULT_STREAM_OVER_S / 60.0)]
+    pub stream_over: f64,
 }
 
-/// One file's result.
-#[derive(Debug, serde::Serialize)]
-struct FileResult {
-    file: String,
-    #[serde(flatten)]
-    prediction: FilePrediction,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timeline: Option<Vec<TimelinePoint>>,
+/// Workers to use: `--jobs`, else one per core.
+pub fn default_jobs(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1)
 }
 
 /// Runs `emotrace predict`.
 pub fn run(out: &mut impl Write, args: &PredictArgs, device: DeviceChoice) -> anyhow::Result<()> {
     if !(args.interval > 0.0 && args.interval.is_finite()) {
-        anyhow::bail!("--interval {}: must be a positive number of seconds", args.interval);
+        bail!("--interval {}: must be a positive number of seconds", args.interval);
     }
-    let files = if args.input.is_dir() {
+    if !(args.stream_over >= 0.0 && args.stream_over.is_finite()) {
+        bail!("--stream-over {}: must be a number of minutes, 0 or more", args.stream_over);
+    }
+    if args.resume && !args.format.resumable() {
+        bail!("--resume needs --format csv or jsonl (a {:?} output cannot be read back)", args.format);
+    }
+    let single = !args.input.is_dir();
+    let files = if !single {
         audio_files(&args.input)?
     } else if args.input.exists() {
         vec![args.input.clone()]
     } else {
-        anyhow::bail!("{}: no such file or folder", args.input.display());
+        bail!("{}: no such file or folder", args.input.display());
     };
     if files.is_empty() {
-        anyhow::bail!("{}: no audio files (wav, flac, mp3, ogg) found", args.input.display());
+        bail!("{}: no audio files (wav, flac, mp3, ogg) found", args.input.display());
     }
-    let device = ComputeDevice::resolve(device)?;
-    // NOTE: one libtorch thread: a single utterance's small matrices gain nothing from more.
-    tch::set_num_threads(1);
+    let compute = ComputeDevice::resolve(device)?;
     let model_path = resolve_model(args.model.as_deref())?;
-    let model = EmotionModel::load(&model_path, device)
+    // Loaded here once so a bad model is one error line before any work starts; each
+    // worker loads its own copy.
+    EmotionModel::load(&model_path, compute)
         .with_context(|| format!("loading model {}", model_path.display()))?;
-    let mut results = Vec::new();
-    let mut failed = 0;
-    for file in &files {
-        match predict_file(&model, file, args.timeline.then_some(args.interval)) {
-            Ok(r) => results.push(r),
-            Err(e) if files.len() > 1 => {
-                eprintln!("emotrace: {}", super::one_line(&e));
-                failed += 1;
-            }
-            Err(e) => return Err(e),
-        }
+    let load = || EmotionModel::load(&model_path, compute);
+    let options = PoolOptions {
+        jobs: default_jobs(args.jobs),
+        score: ScoreOptions {
+            timeline_interval_s: args.timeline.then_some(args.interval),
+            stream_over_s: args.stream_over * 60.0,
+        },
+    };
+    let Some(out_path) = &args.out else {
+        let writer = ResultWriter::new(out, args.format, args.timeline, true)?;
+        return score_and_write(&files, &options, &load, writer, single).map(drop);
+    };
+    let (todo, writer) = open_output(out_path, args, &files)?;
+    score_and_write(&todo, &options, &load, writer, single)
+        .with_context(|| format!("writing {}", out_path.display()))
+        .map(drop)
+}
+
+/// Opens `--out` (fresh, or resumed: what it holds is kept and skipped) and says which
+/// files are left to score.
+fn open_output(
+    path: &Path,
+    args: &PredictArgs,
+    files: &[PathBuf],
+) -> anyhow::Result<(Vec<PathBuf>, ResultWriter<std::fs::File>)> {
+    let cannot = |what: &str| format!("cannot {what} {}", path.display());
+    if !args.resume && std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+        bail!("{} exists: pass --resume to continue it, or remove it", path.display());
     }
-    match args.format {
-        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&results)?)?,
-        OutputFormat::Csv => write_csv(out, &results, args.timeline)?,
-        OutputFormat::Table => write_table(out, &results)?,
+    let resumed = if args.resume {
+        read_output(path, args.format, args.timeline, &csv_header(args.timeline))?
+    } else {
+        Default::default()
+    };
+    let file =
+        std::fs::OpenOptions::new().create(true).append(true).open(path).with_context(|| cannot("open"))?;
+    // Drops a cut-off last line (or a possibly incomplete last file) left by the
+    // interrupted run; its file is scored again.
+    file.set_len(resumed.keep_bytes).with_context(|| cannot("truncate"))?;
+    let todo: Vec<PathBuf> =
+        files.iter().filter(|f| !resumed.done.contains(&f.display().to_string())).cloned().collect();
+    if args.resume {
+        eprintln!(
+            "emotrace: resuming {}: {} of {} files already there, {} to score",
+            path.display(),
+            files.len() - todo.len(),
+            files.len(),
+            todo.len()
+        );
+    }
+    let header = resumed.keep_bytes == 0 || (args.format == OutputFormat::Csv && !resumed.has_header);
+    Ok((todo, ResultWriter::new(file, args.format, args.timeline, header)?))
+}
+
+/// Scores `files` and writes each result as it comes; reports failures on stderr as they
+/// happen (a single file's error is the command's error instead).
+fn score_and_write<W: Write>(
+    files: &[PathBuf],
+    options: &PoolOptions,
+    load: &(dyn Fn() -> Result<EmotionModel, crate::model::ModelError> + Sync),
+    mut writer: ResultWriter<W>,
+    single: bool,
+) -> anyhow::Result<W> {
+    let bar = progress_bar(files.len());
+    let (mut failed, mut first_error, mut audio_s) = (0usize, None, 0.0);
+    score_in_order(files, options, load, |report: FileReport| -> anyhow::Result<()> {
+        audio_s += report.audio_s();
+        if let Err(e) = &report.outcome {
+            failed += 1;
+            let line = error_line(&report.path, e);
+            if single {
+                first_error.get_or_insert(line);
+            } else {
+                bar.suspend(|| eprintln!("emotrace: {line}"));
+            }
+        }
+        writer.write(&report)?;
+        bar.set_message(format!("{:.2} h audio", audio_s / 3_600.0));
+        bar.inc(1);
+        Ok(())
+    })?;
+    bar.finish_and_clear();
+    let sink = writer.finish()?;
+    if let Some(line) = first_error {
+        bail!("{line}");
     }
     if failed > 0 {
-        anyhow::bail!("{failed} of {} files could not be scored (reasons above)", files.len());
+        bail!("{failed} of {} files could not be scored (reasons above and in the output)", files.len());
     }
-    Ok(())
+    Ok(sink)
 }
 
-/// Longest file `predict` scores, in seconds. It holds the whole signal, its features
-/// and the network's activations for every frame at once (several GB for an hour);
-/// longer recordings are for `monitor --replay`, which streams.
-pub const MAX_PREDICT_S: f64 = 1_200.0;
-
-fn predict_file(model: &EmotionModel, file: &Path, interval: Option<f64>) -> anyhow::Result<FileResult> {
-    // The header's stated length refuses a long file before anything is decoded; the
-    // decoded length catches files that state none.
-    let reader = AudioFileReader::open(file)?;
-    let stated_s = reader.total_frames_hint().map(|n| n as f64 / f64::from(reader.sample_rate_hz()));
-    drop(reader);
-    let too_long = |s: f64| {
-        anyhow::anyhow!(
-            "{}: {:.1} min is longer than predict scores ({:.0} min); for long recordings use \
-             `emotrace monitor --headless --replay FILE --fast`, which streams",
-            file.display(),
-            s / 60.0,
-            MAX_PREDICT_S / 60.0
-        )
-    };
-    if let Some(s) = stated_s.filter(|&s| s > MAX_PREDICT_S) {
-        return Err(too_long(s));
-    }
-    let samples = load_mono_16k(file)?;
-    let decoded_s = samples.len() as f64 / 16_000.0;
-    if decoded_s > MAX_PREDICT_S {
-        return Err(too_long(decoded_s));
-    }
-    let prediction = predict_samples(model, &samples).with_context(|| file.display().to_string())?;
-    let timeline = match interval {
-        Some(i) => Some(timeline(model, &samples, i).with_context(|| file.display().to_string())?),
-        None => None,
-    };
-    Ok(FileResult { file: file.display().to_string(), prediction, timeline })
+/// `file: reason`, without naming the file twice when the reason already does.
+fn error_line(path: &Path, error: &crate::batch::ScoreError) -> String {
+    let reason = error.to_string();
+    let name = path.display().to_string();
+    if reason.contains(&name) { reason } else { format!("{name}: {reason}") }
 }
 
-fn class_names() -> String {
-    Emotion::ALL.iter().map(|e| e.name()).collect::<Vec<_>>().join(",")
-}
-
-fn write_csv(out: &mut impl Write, results: &[FileResult], with_timeline: bool) -> std::io::Result<()> {
-    let probs = |p: &[f32]| p.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>().join(",");
-    if with_timeline {
-        writeln!(out, "file,time_s,{}", class_names())?;
-        for r in results {
-            for point in r.timeline.iter().flatten() {
-                writeln!(out, "{},{:.2},{}", csv_field(&r.file), point.time_s, probs(&point.probabilities))?;
-            }
-        }
-    } else {
-        writeln!(out, "file,emotion,duration_s,{}", class_names())?;
-        for r in results {
-            let p = &r.prediction;
-            writeln!(
-                out,
-                "{},{},{:.2},{}",
-                csv_field(&r.file),
-                p.emotion,
-                p.duration_s,
-                probs(&p.probabilities)
-            )?;
-        }
+/// Files, audio hours and time left, on stderr when it is a terminal.
+fn progress_bar(files: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || files < 2 {
+        return ProgressBar::hidden();
     }
-    Ok(())
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
-}
-
-fn write_table(out: &mut impl Write, results: &[FileResult]) -> std::io::Result<()> {
-    let header: String = Emotion::ALL.iter().map(|e| format!("{:>10}", e.name())).collect();
-    writeln!(out, "{:<10} {:>6} {header}  file", "emotion", "prob")?;
-    for r in results {
-        let p = &r.prediction;
-        let cells: String = p.probabilities.iter().map(|x| format!("{:>9.1}%", 100.0 * x)).collect();
-        writeln!(
-            out,
-            "{:<10} {:>5.1}% {cells}  {}",
-            p.emotion.name(),
-            100.0 * p.probabilities[p.emotion.index()],
-            r.file
-        )?;
-        if let Some(points) = &r.timeline {
-            for point in points {
-                let cells: String =
-                    point.probabilities.iter().map(|x| format!("{:>9.1}%", 100.0 * x)).collect();
-                let top = Emotion::from_index(crate::train::metrics::argmax(&point.probabilities))
-                    .unwrap_or(Emotion::Neutral);
-                writeln!(out, "  {:>6.2} s {:<9} {cells}", point.time_s, top.name())?;
-            }
-        }
-    }
-    Ok(())
+    let bar = ProgressBar::new(files as u64);
+    bar.set_style(
+        ProgressStyle::with_template("[{bar:30}] {pos}/{len} files, {msg}, {elapsed} (ETA {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("0.00 h audio");
+    bar
 }

@@ -6,9 +6,11 @@ pub mod device;
 pub mod emotion;
 mod error;
 pub mod file;
+pub mod fused;
 pub mod lookup;
 pub mod network;
 pub mod stream;
+pub mod stream_torch;
 pub mod timeline;
 
 pub use card::{Decision, ModelCard, Preprocess};

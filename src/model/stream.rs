@@ -1,17 +1,23 @@
 //! Stateful streaming: one frame in, seven probabilities out, for the live monitor.
 //!
-//! The LSTM cells are written out with libtorch `_out` / in-place ops on tensors sized
-//! once in [`StreamState::new`] (state, gates and their views, layer outputs), so a step
-//! allocates no tensor storage of its own and nothing on the Rust heap; libtorch still
-//! creates a small handle per op and one 1-D input tensor per frame. Runs under
-//! `no_grad`. T calls of [`StreamState::step`] equal the batched forward over the same T
-//! frames (see `tests/model_stream.rs` for the tolerance).
+//! [`StreamWeights`] holds the model's weights arranged for one-frame steps two ways:
+//! the fused step ([`super::fused`]: every member in a few matrix-vector products in
+//! Rust, no allocation, what [`StreamState::new`] uses) and the former libtorch step
+//! ([`super::stream_torch`]: each member after the other, one libtorch call per
+//! operation), kept so `emotrace bench` can time both in one run
+//! ([`StreamState::new_libtorch`]). Both give the same outputs: T calls of
+//! [`StreamState::step_with`] equal the batched forward over the same T frames (see
+//! `tests/model_stream.rs` for the tolerance).
 
+use tch::Tensor;
 use tch::nn;
-use tch::{Device, Kind, Tensor};
 
 use super::Emotion;
+use super::fused::{
+    DenseLayer, FusedState, FusedWeights, LstmLayer, MemberLayers, RowMajor, vector_from_tensor,
+};
 use super::network::{Architecture, EmotionNet, names};
+use super::stream_torch::{CellWeights, MemberWeights, TorchStepState, TorchStepWeights};
 use crate::data::FrameNormaliser;
 use crate::data::NormStats;
 
@@ -28,41 +34,25 @@ pub enum StreamError {
     /// A weight is missing from the variable store (a bug: the network was not built in it).
     #[error("network variable {0} not found")]
     MissingVariable(String),
+    /// The network's layers do not fit together (a bug: the network and its architecture
+    /// disagree).
+    #[error("network layers: {0}")]
+    Layers(String),
     /// libtorch refused an operation (should not happen with a validated model).
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
-}
-
-/// One LSTM layer's weights for stepping: `gates = bias + W_ih x + W_hh h`.
-#[derive(Debug)]
-struct CellWeights {
-    w_ih: Tensor,
-    w_hh: Tensor,
-    /// `b_ih + b_hh`.
-    bias: Tensor,
-    hidden: i64,
-}
-
-/// One member's weights, arranged for one-frame steps.
-#[derive(Debug)]
-struct MemberWeights {
-    cells: [CellWeights; 2],
-    /// Hidden dense layers then the head: (weight `[out, in]`, bias `[out]`).
-    linears: Vec<(Tensor, Tensor)>,
 }
 
 /// Weights of a built network (every member), arranged for one-frame steps, plus
 /// normalisation.
 #[derive(Debug)]
 pub struct StreamWeights {
-    members: Vec<MemberWeights>,
+    fused: FusedWeights,
+    torch: TorchStepWeights,
     norm: NormStats,
     input_dims: usize,
-    /// Whether the dense layers see LSTM 2's output and its running mean.
-    mean_pooling: bool,
     /// Digest of every layer size; a state fits these weights iff its key is equal.
     shape_key: u64,
-    device: Device,
 }
 
 /// FNV-1a over layer sizes.
@@ -71,7 +61,8 @@ fn shape_key(sizes: impl IntoIterator<Item = i64>) -> u64 {
 }
 
 impl StreamWeights {
-    /// Shares the variables of `vs` (built by [`EmotionNet::new`] under its root).
+    /// Shares the variables of `vs` (built by [`EmotionNet::new`] under its root) for the
+    /// libtorch step, and copies them for the fused step.
     pub fn new(
         vs: &nn::VarStore,
         net: &EmotionNet,
@@ -96,6 +87,7 @@ impl StreamWeights {
         };
         let count = net.members().len();
         let mut members = Vec::with_capacity(count);
+        let mut layers = Vec::with_capacity(count);
         for (i, member) in net.members().iter().enumerate() {
             let prefix = names::member(i, count);
             let cells = [
@@ -104,6 +96,7 @@ impl StreamWeights {
             ];
             let mut linears = member.dense_layers().iter().map(linear).collect::<Result<Vec<_>, _>>()?;
             linears.push(linear(member.head())?);
+            layers.push(member_layers(&cells, &linears)?);
             members.push(MemberWeights { cells, linears });
         }
         if norm.dims() != arch.input_dims {
@@ -120,13 +113,20 @@ impl StreamWeights {
             .into_iter()
             .chain(members[0].linears.iter().map(|(w, _)| w.size()[0])),
         );
+        let fused = FusedWeights::new(layers, arch.mean_pooling).map_err(StreamError::Layers)?;
+        if fused.input_dims() != arch.input_dims {
+            return Err(StreamError::Layers(format!(
+                "LSTM 1 takes {} inputs, the architecture says {}",
+                fused.input_dims(),
+                arch.input_dims
+            )));
+        }
         Ok(Self {
-            members,
+            fused,
+            torch: TorchStepWeights { members, mean_pooling: arch.mean_pooling, device: vs.device() },
             norm,
             input_dims: arch.input_dims,
-            mean_pooling: arch.mean_pooling,
             shape_key: key,
-            device: vs.device(),
         })
     }
 
@@ -136,63 +136,41 @@ impl StreamWeights {
     }
 }
 
-/// Preallocated buffers of one LSTM layer.
-#[derive(Debug)]
-struct CellState {
-    h: Tensor,
-    c: Tensor,
-    gates: Tensor,
-    /// Views into `gates` (PyTorch order i, f, g, o).
-    input_forget: Tensor,
-    input_gate: Tensor,
-    forget_gate: Tensor,
-    cell_gate: Tensor,
-    output_gate: Tensor,
-    tanh_c: Tensor,
+/// CPU copies of one member's layers for the fused step.
+fn member_layers(
+    cells: &[CellWeights; 2],
+    linears: &[(Tensor, Tensor)],
+) -> Result<MemberLayers, StreamError> {
+    let lstm = |c: &CellWeights| -> Result<LstmLayer, StreamError> {
+        Ok(LstmLayer {
+            w_ih: RowMajor::from_tensor(&c.w_ih)?,
+            w_hh: RowMajor::from_tensor(&c.w_hh)?,
+            bias: vector_from_tensor(&c.bias)?,
+        })
+    };
+    Ok(MemberLayers {
+        lstm1: lstm(&cells[0])?,
+        lstm2: lstm(&cells[1])?,
+        linears: linears
+            .iter()
+            .map(|(w, b)| Ok(DenseLayer { weight: RowMajor::from_tensor(w)?, bias: vector_from_tensor(b)? }))
+            .collect::<Result<_, StreamError>>()?,
+    })
 }
 
-impl CellState {
-    fn new(hidden: i64, device: Device) -> Self {
-        let opts = (Kind::Float, device);
-        let gates = Tensor::zeros([4 * hidden], opts);
-        Self {
-            h: Tensor::zeros([hidden], opts),
-            c: Tensor::zeros([hidden], opts),
-            input_forget: gates.narrow(0, 0, 2 * hidden),
-            input_gate: gates.narrow(0, 0, hidden),
-            forget_gate: gates.narrow(0, hidden, hidden),
-            cell_gate: gates.narrow(0, 2 * hidden, hidden),
-            output_gate: gates.narrow(0, 3 * hidden, hidden),
-            tanh_c: Tensor::zeros([hidden], opts),
-            gates,
-        }
-    }
-
-    /// Advances one frame: `x` is this layer's input; afterwards `h` is its output.
-    fn step(&mut self, w: &CellWeights, x: &Tensor) -> Result<(), tch::TchError> {
-        let _ = w.bias.f_addmv_out(&self.gates, &w.w_ih, x)?;
-        let _ = self.gates.f_addmv_(&w.w_hh, &self.h)?;
-        let _ = self.input_forget.f_sigmoid_()?;
-        let _ = self.cell_gate.f_tanh_()?;
-        let _ = self.output_gate.f_sigmoid_()?;
-        let _ = self.c.f_mul_(&self.forget_gate)?;
-        let _ = self.c.f_addcmul_(&self.input_gate, &self.cell_gate)?;
-        let _ = self.c.f_tanh_out(&self.tanh_c)?;
-        let _ = self.tanh_c.f_mul_out(&self.h, &self.output_gate)?;
-        Ok(())
-    }
-
-    fn reset(&mut self) -> Result<(), tch::TchError> {
-        let _ = self.h.f_zero_()?;
-        let _ = self.c.f_zero_()?;
-        Ok(())
-    }
+/// Which step a [`StreamState`] runs.
+#[derive(Debug)]
+enum Step {
+    /// Every member at once in Rust (the live path).
+    Fused(FusedState),
+    /// Each member after the other in libtorch (the former path, for comparison).
+    Libtorch(TorchStepState),
 }
 
 /// The recurrent state of one utterance being streamed, with every buffer a step needs.
 #[derive(Debug)]
 pub struct StreamState {
-    members: Vec<MemberState>,
+    step: Step,
     normalised: Vec<f32>,
     normaliser: FrameNormaliser,
     /// The weights' `shape_key`, to check the state fits the model without asking libtorch
@@ -201,96 +179,22 @@ pub struct StreamState {
     frames: u64,
 }
 
-/// One member's recurrent state and buffers.
-#[derive(Debug)]
-struct MemberState {
-    cells: [CellState; 2],
-    /// Mean pooling: the sum of LSTM 2's outputs this utterance, and the dense input
-    /// `[h, sum / frames]` with its two halves as views.
-    pooled_sum: Tensor,
-    pooled: Tensor,
-    pooled_h: Tensor,
-    pooled_mean: Tensor,
-    /// Output of each linear layer (hidden dense layers, then logits).
-    linear_out: Vec<Tensor>,
-    logits: [f32; Emotion::COUNT],
-}
-
-impl MemberState {
-    fn new(weights: &StreamWeights, member: &MemberWeights) -> Self {
-        let cells = [
-            CellState::new(member.cells[0].hidden, weights.device),
-            CellState::new(member.cells[1].hidden, weights.device),
-        ];
-        let hidden = member.cells[1].hidden;
-        let pooled_width = if weights.mean_pooling { 2 * hidden } else { 0 };
-        let pooled = Tensor::zeros([pooled_width], (Kind::Float, weights.device));
-        let pooled_h = pooled.narrow(0, 0, pooled_width / 2);
-        let pooled_mean = pooled.narrow(0, pooled_width / 2, pooled_width / 2);
-        let linear_out = member
-            .linears
-            .iter()
-            .map(|(_, b)| Tensor::zeros([b.size()[0]], (Kind::Float, weights.device)))
-            .collect();
-        Self {
-            cells,
-            pooled_sum: Tensor::zeros(
-                [if weights.mean_pooling { hidden } else { 0 }],
-                (Kind::Float, weights.device),
-            ),
-            pooled,
-            pooled_h,
-            pooled_mean,
-            linear_out,
-            logits: [0.0; Emotion::COUNT],
-        }
-    }
-
-    fn reset(&mut self) -> Result<(), tch::TchError> {
-        for cell in &mut self.cells {
-            cell.reset()?;
-        }
-        let _ = self.pooled_sum.f_zero_()?;
-        Ok(())
-    }
-
-    /// Advances one normalised frame (`frames` already stepped this utterance); the
-    /// member's logits are left in `self.logits`.
-    fn step(
-        &mut self,
-        weights: &StreamWeights,
-        member: &MemberWeights,
-        input: &Tensor,
-        frames: u64,
-    ) -> Result<(), tch::TchError> {
-        self.cells[0].step(&member.cells[0], input)?;
-        let [first, second] = &mut self.cells;
-        second.step(&member.cells[1], &first.h)?;
-        let mut previous = &self.cells[1].h;
-        if weights.mean_pooling {
-            let _ = self.pooled_sum.f_add_(previous)?;
-            self.pooled_h.f_copy_(previous)?;
-            let _ = self.pooled_sum.f_mul_scalar_out(&self.pooled_mean, 1.0 / (frames + 1) as f64)?;
-            previous = &self.pooled;
-        }
-        let last = self.linear_out.len() - 1;
-        for (i, ((w, b), out)) in member.linears.iter().zip(self.linear_out.iter_mut()).enumerate() {
-            let _ = b.f_addmv_out(out, w, previous)?;
-            if i < last {
-                let _ = out.f_relu_()?;
-            }
-            previous = out;
-        }
-        previous.f_copy_data(&mut self.logits, Emotion::COUNT)
-    }
-}
-
 impl StreamState {
-    /// A zero state sized for `weights`.
+    /// A zero state sized for `weights`, stepped by the fused step.
     pub fn new(weights: &StreamWeights) -> Self {
+        Self::with_step(weights, Step::Fused(FusedState::new(&weights.fused)))
+    }
+
+    /// A zero state stepped the former way, one libtorch operation at a time per member
+    /// (slower; same outputs). For benchmarks and cross-checks.
+    pub fn new_libtorch(weights: &StreamWeights) -> Self {
         let _guard = tch::no_grad_guard();
+        Self::with_step(weights, Step::Libtorch(TorchStepState::new(&weights.torch)))
+    }
+
+    fn with_step(weights: &StreamWeights, step: Step) -> Self {
         Self {
-            members: weights.members.iter().map(|m| MemberState::new(weights, m)).collect(),
+            step,
             normalised: vec![0.0; weights.input_dims],
             normaliser: FrameNormaliser::new(weights.input_dims),
             shape_key: weights.shape_key,
@@ -298,12 +202,20 @@ impl StreamState {
         }
     }
 
+    /// Whether this state runs the former libtorch step.
+    pub fn is_libtorch(&self) -> bool {
+        matches!(self.step, Step::Libtorch(_))
+    }
+
     /// Starts a new utterance of the same session: zero state (a session's speaker
     /// statistics, when the model uses them, carry on).
     pub fn reset(&mut self) -> Result<(), StreamError> {
-        let _guard = tch::no_grad_guard();
-        for member in &mut self.members {
-            member.reset()?;
+        match &mut self.step {
+            Step::Fused(state) => state.reset(),
+            Step::Libtorch(state) => {
+                let _guard = tch::no_grad_guard();
+                state.reset()?;
+            }
         }
         self.normaliser.reset_utterance();
         self.frames = 0;
@@ -336,27 +248,21 @@ impl StreamState {
         if self.shape_key != weights.shape_key {
             return Err(StreamError::WrongModel);
         }
-        let _guard = tch::no_grad_guard();
         self.normaliser.apply(&weights.norm, frame, &mut self.normalised);
-        let mut input = Tensor::f_from_slice(&self.normalised)?;
-        if weights.device != Device::Cpu {
-            input = input.f_to_device(weights.device)?;
-        }
-        let mut mean = [0.0f32; Emotion::COUNT];
-        let share = 1.0 / self.members.len() as f32;
-        for (state, member) in self.members.iter_mut().zip(&weights.members) {
-            state.step(weights, member, &input, self.frames)?;
-            for (m, p) in mean.iter_mut().zip(softmax(&state.logits)) {
-                *m += p * share;
+        let probabilities = match &mut self.step {
+            Step::Fused(state) => state.step(&weights.fused, &self.normalised, self.frames),
+            Step::Libtorch(state) => {
+                let _guard = tch::no_grad_guard();
+                state.step(&weights.torch, &self.normalised, self.frames)?
             }
-        }
+        };
         self.frames += 1;
-        Ok(mean)
+        Ok(probabilities)
     }
 }
 
 /// Softmax of seven logits, computed as libtorch does (max subtracted).
-fn softmax(logits: &[f32; Emotion::COUNT]) -> [f32; Emotion::COUNT] {
+pub(super) fn softmax(logits: &[f32; Emotion::COUNT]) -> [f32; Emotion::COUNT] {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut out = [0.0; Emotion::COUNT];
     let mut sum = 0.0;
@@ -373,21 +279,24 @@ mod tests {
     use super::*;
     use crate::data::SpeakerNorm;
 
+    use tch::{Device, Kind};
+
     fn built(seed: i64, mean_pooling: bool) -> (nn::VarStore, EmotionNet, Architecture) {
-        built_members(seed, mean_pooling, 1)
+        built_members(seed, mean_pooling, 1, vec![3])
     }
 
     fn built_members(
         seed: i64,
         mean_pooling: bool,
         members: usize,
+        dense_units: Vec<usize>,
     ) -> (nn::VarStore, EmotionNet, Architecture) {
         tch::manual_seed(seed);
         let arch = Architecture {
             input_dims: 5,
             lstm1_units: 6,
             lstm2_units: 4,
-            dense_units: vec![3],
+            dense_units,
             dropout: 0.2,
             classes: 7,
             mean_pooling,
@@ -416,6 +325,10 @@ mod tests {
         let weights = StreamWeights::new(&vs, &net, &arch, NormStats::identity(5)).unwrap();
         let mut state = StreamState::new(&weights);
         assert!(matches!(
+            StreamState::new_libtorch(&weights).step_with(&weights, &[0.0; 6]),
+            Err(StreamError::FrameSize { got: 6, expected: 5 })
+        ));
+        assert!(matches!(
             state.step_with(&weights, &[0.0; 4]),
             Err(StreamError::FrameSize { got: 4, expected: 5 })
         ));
@@ -428,13 +341,17 @@ mod tests {
 
     /// T calls of `step` equal the batched forward over the same T frames, within 1e-5 per
     /// probability (float32 with a different summation order), and `reset_session`
-    /// starts afresh; with and without causal mean pooling and speaker normalisation.
+    /// starts afresh; for the fused step and the former libtorch step, with and without
+    /// causal mean pooling and speaker normalisation, for one network and for ensembles
+    /// of other member counts and depths.
     #[test]
     fn steps_equal_batched_forward() {
-        steps_equal_batched_forward_with(false, SpeakerNorm::Off, 1);
-        steps_equal_batched_forward_with(true, SpeakerNorm::Off, 1);
-        steps_equal_batched_forward_with(false, SpeakerNorm::MeanStd, 1);
-        steps_equal_batched_forward_with(true, SpeakerNorm::Off, 3);
+        steps_equal_batched_forward_with(false, SpeakerNorm::Off, 1, vec![3]);
+        steps_equal_batched_forward_with(true, SpeakerNorm::Off, 1, vec![3]);
+        steps_equal_batched_forward_with(false, SpeakerNorm::MeanStd, 1, vec![3]);
+        steps_equal_batched_forward_with(true, SpeakerNorm::Off, 3, vec![3]);
+        steps_equal_batched_forward_with(false, SpeakerNorm::Off, 4, vec![9, 5]);
+        steps_equal_batched_forward_with(true, SpeakerNorm::Mean, 2, vec![]);
     }
 
     /// With speaker normalisation, `reset` keeps the session's statistics: the same
@@ -461,8 +378,13 @@ mod tests {
         assert_eq!(run(&mut state), first, "a new session starts afresh");
     }
 
-    fn steps_equal_batched_forward_with(mean_pooling: bool, speaker_norm: SpeakerNorm, members: usize) {
-        let (vs, net, arch) = built_members(7, mean_pooling, members);
+    fn steps_equal_batched_forward_with(
+        mean_pooling: bool,
+        speaker_norm: SpeakerNorm,
+        members: usize,
+        dense_units: Vec<usize>,
+    ) {
+        let (vs, net, arch) = built_members(7, mean_pooling, members, dense_units);
         let norm = NormStats {
             mean: vec![0.5, -1.0, 2.0, 0.0, 3.0],
             std: vec![1.0, 2.0, 0.5, 1.5, 4.0],
@@ -481,20 +403,22 @@ mod tests {
         let batched =
             tch::no_grad(|| net.probabilities(&Tensor::from_slice(&normalised).view([1, frames, 5])));
         let batched = Vec::<f32>::try_from(batched.flatten(0, -1)).unwrap();
-        let mut state = StreamState::new(&weights);
-        for pass in 0..2 {
-            for (t, frame) in raw_vec.chunks(5).enumerate() {
-                let probs = state.step_with(&weights, frame).unwrap();
-                for (k, p) in probs.iter().enumerate() {
-                    let expected = batched[t * 7 + k];
-                    assert!(
-                        (p - expected).abs() < 1e-5,
-                        "pass {pass} frame {t} class {k}: {p} vs {expected}"
-                    );
+        for mut state in [StreamState::new(&weights), StreamState::new_libtorch(&weights)] {
+            let path = if state.is_libtorch() { "libtorch" } else { "fused" };
+            for pass in 0..2 {
+                for (t, frame) in raw_vec.chunks(5).enumerate() {
+                    let probs = state.step_with(&weights, frame).unwrap();
+                    for (k, p) in probs.iter().enumerate() {
+                        let expected = batched[t * 7 + k];
+                        assert!(
+                            (p - expected).abs() < 1e-5,
+                            "{path}, {members} members, pass {pass} frame {t} class {k}: {p} vs {expected}"
+                        );
+                    }
                 }
+                assert_eq!(state.frames(), frames as u64);
+                state.reset_session().unwrap();
             }
-            assert_eq!(state.frames(), frames as u64);
-            state.reset_session().unwrap();
         }
     }
 }

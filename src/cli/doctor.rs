@@ -1,14 +1,18 @@
-//! `emotrace doctor`: what this installation has, in a form to paste into a bug report.
+//! `emotrace doctor`: what this installation has, in a form to paste into a bug report:
+//! where it was installed from, the libtorch it really loaded, devices and models.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use crate::audio;
-use crate::model::{ComputeDevice, DeviceChoice, EmotionModel, device, lookup};
+use crate::model::lookup::{self, Installation};
+use crate::model::{ComputeDevice, DeviceChoice, EmotionModel, device};
 
 pub fn run(out: &mut impl Write, choice: DeviceChoice) -> anyhow::Result<()> {
     let compute = ComputeDevice::resolve(choice)?;
     writeln!(out, "emotrace {}", env!("CARGO_PKG_VERSION"))?;
-    writeln!(out, "libtorch: {} at {}", LIBTORCH_VERSION, libtorch_dir())?;
+    print_installation(out, &Installation::current())?;
+    print_libtorch(out)?;
     writeln!(
         out,
         "threads: {} intra-op, {} inter-op",
@@ -27,8 +31,60 @@ pub fn run(out: &mut impl Write, choice: DeviceChoice) -> anyhow::Result<()> {
 /// The libtorch version this binary was built against (tch's build checks it).
 const LIBTORCH_VERSION: &str = "2.13.0";
 
-fn libtorch_dir() -> &'static str {
-    option_env!("LIBTORCH").unwrap_or("(unknown)")
+fn print_installation(out: &mut impl Write, installation: &Installation) -> io::Result<()> {
+    match installation {
+        Installation::Packaged { prefix, package: Some(package) } => {
+            let kind = if package.format == "deb" { "Debian package" } else { "portable archive" };
+            writeln!(out, "installed from: {kind} {} (files under {})", package.file, prefix.display())
+        }
+        Installation::Packaged { prefix, package: None } => {
+            writeln!(out, "installed from: an install under {} (no package marker)", prefix.display())
+        }
+        Installation::Unpackaged { exe } => {
+            writeln!(out, "installed from: not a package, run from {}", exe.display())
+        }
+    }
+}
+
+/// The libtorch libraries this process really mapped (from `/proc/self/maps`), which is
+/// what the dynamic loader found, whatever the build pointed at.
+fn print_libtorch(out: &mut impl Write) -> io::Result<()> {
+    let loaded = loaded_libtorch();
+    match loaded.first() {
+        Some(first) => {
+            let dir = first.parent().map_or_else(String::new, |d| d.display().to_string());
+            let names: Vec<String> = loaded
+                .iter()
+                .filter_map(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect();
+            writeln!(out, "libtorch: {LIBTORCH_VERSION} loaded from {dir} ({})", names.join(", "))
+        }
+        None => writeln!(
+            out,
+            "libtorch: {LIBTORCH_VERSION} (built against {}; loaded libraries not readable here)",
+            option_env!("LIBTORCH").unwrap_or("(unknown)")
+        ),
+    }
+}
+
+/// Paths of the mapped libtorch libraries (`libtorch*`, `libc10*`), in first-mapped order.
+fn loaded_libtorch() -> Vec<PathBuf> {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return Vec::new() };
+    let mut found: Vec<PathBuf> = Vec::new();
+    // NOTE: the path is the rest of the line from its first '/' (it may hold spaces; the
+    // fields before it, address to inode, never hold a '/').
+    for path in maps.lines().filter_map(|line| line.find('/').map(|start| &line[start..])) {
+        let path = PathBuf::from(path);
+        let is_torch = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| (n.starts_with("libtorch") || n.starts_with("libc10")) && n.contains(".so"));
+        if is_torch && !found.contains(&path) {
+            found.push(path);
+        }
+    }
+    found
 }
 
 fn print_cuda(out: &mut impl Write) -> io::Result<()> {
@@ -56,6 +112,8 @@ fn gpu_names() -> Option<String> {
 }
 
 fn print_models(out: &mut impl Write) -> io::Result<()> {
+    let dirs: Vec<String> = lookup::model_dirs().iter().map(|d| d.display().to_string()).collect();
+    writeln!(out, "model folders (searched in order): {}", dirs.join(", "))?;
     let default = lookup::default_model();
     match &default {
         Some(path) => match EmotionModel::load(path, ComputeDevice { device: tch::Device::Cpu }) {
@@ -75,10 +133,7 @@ fn print_models(out: &mut impl Write) -> io::Result<()> {
             }
             Err(e) => writeln!(out, "default model: {} does not load: {e}", path.display())?,
         },
-        None => {
-            let dirs: Vec<String> = lookup::model_dirs().iter().map(|d| d.display().to_string()).collect();
-            writeln!(out, "default model: none (no default.json in {})", dirs.join(", "))?;
-        }
+        None => writeln!(out, "default model: none (no default.json in the model folders)")?,
     }
     for card in lookup::list_models() {
         if Some(&card) != default.as_ref() {

@@ -13,7 +13,7 @@ use emotrace::audio::decode::load_mono_16k;
 use emotrace::model::timeline::predict_samples;
 use emotrace::model::{ComputeDevice, Emotion, EmotionModel};
 
-use cli_common::{emotrace, ok, one_error_line, shared_ravdess};
+use cli_common::{emotrace, ok, one_error_line, shared_ravdess, tiny_config};
 
 /// RAVDESS-layout symlinks: actors 01, 02 (train), 15 (val), 17 (test); sad and angry.
 fn tiny_corpus(dir: &Path) -> PathBuf {
@@ -35,23 +35,6 @@ fn tiny_corpus(dir: &Path) -> PathBuf {
     root
 }
 
-const TINY_CONFIG: &str = r#"
-name = "tiny"
-seed = 3
-[model]
-lstm1_units = 12
-lstm2_units = 8
-dense_units = [8]
-dropout = 0.1
-[training]
-epochs = 2
-batch_size = 4
-learning_rate = 0.01
-max_frames = 120
-[augment]
-copies = 0
-"#;
-
 fn is_png(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|b| b.starts_with(b"\x89PNG"))
 }
@@ -64,7 +47,7 @@ fn train_predict_eval_runs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let corpus = tiny_corpus(d);
-    std::fs::write(d.join("tiny.toml"), TINY_CONFIG).unwrap();
+    std::fs::write(d.join("tiny.toml"), tiny_config("", "")).unwrap();
     let stdout = ok(&emotrace(
         d,
         &["train", "--config", "tiny.toml", "--data", corpus.to_str().unwrap(), "--quiet", "--no-cache"],

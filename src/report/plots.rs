@@ -31,6 +31,22 @@ fn err<E: std::fmt::Display>(e: E) -> String {
     format!("cannot draw a plot: {e}")
 }
 
+/// The emotions' legend, in the plot's upper right corner.
+fn draw_legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 17))
+        .draw()
+        .map_err(err)
+}
+
 /// The emotion trace over the whole session: one line per emotion (smoothed probability,
 /// averaged per plotted point), gaps for silence, speech as a bar along the bottom,
 /// markers as numbered dashed lines.
@@ -93,14 +109,7 @@ pub fn trace_svg(overview: &SessionOverview) -> Result<String, String> {
                 .draw_series(std::iter::once(Text::new(format!("{}", i + 1), (x, 0.97), ("sans-serif", 19))))
                 .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(("sans-serif", 17))
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -193,14 +202,7 @@ pub fn trend_svg(labels: &[String], shares: &[[f64; Emotion::COUNT]]) -> Result<
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3)));
             chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(("sans-serif", 17))
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart)?;
         root.present().map_err(err)?;
     }
     Ok(svg)

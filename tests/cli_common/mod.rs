@@ -42,3 +42,28 @@ pub fn one_error_line(out: &Output) -> String {
     assert!(err.starts_with("emotrace: "), "{err}");
     err
 }
+
+/// A training config that trains in seconds: `training_extra` lines join its `[training]`
+/// table and `more` (whole tables) follows it.
+pub fn tiny_config(training_extra: &str, more: &str) -> String {
+    format!(
+        r#"
+name = "tiny"
+seed = 3
+[model]
+lstm1_units = 12
+lstm2_units = 8
+dense_units = [8]
+dropout = 0.1
+[training]
+epochs = 2
+batch_size = 4
+learning_rate = 0.01
+max_frames = 120
+{training_extra}
+[augment]
+copies = 0
+{more}
+"#
+    )
+}

@@ -1,8 +1,9 @@
 //! Ensembles: `[model] members = K` trains K networks on the same data, `threads` of them
 //! at a time (each on one libtorch thread: small LSTM batches gain little from intra-op
-//! threads, so a member per core uses the cores best), with seeds `seed`, `seed + 1`, ..., each in its own sub-run (`member-1/`, ...), and saves
-//! them as one model whose probabilities are the mean of theirs. Independent seeds make
-//! the members' errors differ, so their mean is right more often than a typical member.
+//! threads, so a member per core uses the cores best), with seeds `seed`, `seed + 1`,
+//! ..., each in its own sub-run (`member-1/`, ...), and saves them as one model whose
+//! probabilities are the mean of theirs. Independent seeds make the members' errors
+//! differ, so their mean is right more often than a typical member.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,9 @@
 //! `emotrace bench`'s model-step comparison: the fused step (every member in a few
 //! matrix-vector products in Rust, what the engine runs) against the former step (each
 //! member after the other, one libtorch call per operation), on the same frames, in
-//! alternating blocks in one run so that the machine's load hits both alike.
+//! alternating blocks in one run so that the machine's load hits both alike, beside the
+//! time it takes only to read the weights once per frame: the floor under any exact f32
+//! step on one core, since a frame's products read every weight once.
 
 use std::io::Write;
 use std::time::Instant;
@@ -54,6 +56,11 @@ pub struct StepComparison {
     pub fused_us: Vec<f64>,
     /// The former libtorch step, per block.
     pub libtorch_us: Vec<f64>,
+    /// Reading every weight once without arithmetic, per block: the floor under any
+    /// exact f32 step on one core.
+    pub read_us: Vec<f64>,
+    /// Bytes of weights a step reads.
+    pub weight_bytes: usize,
     /// Largest difference between the two paths' probabilities.
     pub max_difference: f32,
     /// Frames per block.
@@ -70,31 +77,42 @@ pub fn compare_steps(model: &EmotionModel, speech: &[f32], rounds: usize) -> any
     let mut fused = model.new_stream();
     let mut libtorch = StreamState::new_libtorch(&weights);
     let block = frames.features.chunks_exact(dim).take(500).collect::<Vec<_>>();
-    let mut result = StepComparison { block_frames: block.len(), ..Default::default() };
+    let mut result = StepComparison {
+        block_frames: block.len(),
+        weight_bytes: weights.fused().weight_bytes(),
+        ..Default::default()
+    };
+    let mut read_sink = 0.0f32;
     let mut outputs = (vec![[0.0f32; 7]; block.len()], vec![[0.0f32; 7]; block.len()]);
     for round in 0..=rounds {
-        for which in [round % 2, 1 - round % 2] {
+        for which in [round % 2, 1 - round % 2, 2] {
             let start = Instant::now();
             if which == 0 {
                 fused.reset()?;
                 for (frame, out) in block.iter().zip(&mut outputs.0) {
                     *out = fused.step(model, frame)?;
                 }
-            } else {
+            } else if which == 1 {
                 libtorch.reset()?;
                 for (frame, out) in block.iter().zip(&mut outputs.1) {
                     *out = libtorch.step_with(&weights, frame)?;
                 }
+            } else {
+                for _ in &block {
+                    read_sink += weights.fused().read_all();
+                }
             }
             let us = start.elapsed().as_secs_f64() * 1e6 / block.len().max(1) as f64;
-            // Round 0 warms both paths up and is not counted.
+            // Round 0 warms the paths up and is not counted.
             if round > 0 {
-                if which == 0 { &mut result.fused_us } else { &mut result.libtorch_us }.push(us);
+                [&mut result.fused_us, &mut result.libtorch_us, &mut result.read_us][which].push(us);
             }
         }
         let diff = outputs.0.iter().flatten().zip(outputs.1.iter().flatten()).map(|(a, b)| (a - b).abs());
         result.max_difference = diff.fold(result.max_difference, f32::max);
     }
+    // The sums are used, so the reads are not optimised away.
+    std::hint::black_box(read_sink);
     Ok(result)
 }
 
@@ -115,6 +133,8 @@ pub fn print_comparison(out: &mut impl Write, c: &StepComparison) -> std::io::Re
     ] {
         writeln!(out, "   {name:<40} {:>10.1} {:>10.1}", median(v), min(v))?;
     }
+    let floor = format!("reading the {:.1} MB of weights alone", c.weight_bytes as f64 / 1e6);
+    writeln!(out, "   {floor:<40} {:>10.1} {:>10.1}", median(&c.read_us), min(&c.read_us))?;
     writeln!(
         out,
         "   ratio before/now: {:.2}x by median ({:.2}x fastest); largest probability difference {:.1e}",

@@ -9,10 +9,11 @@
 //! all members at once (they share their input: their `W_ih` are stacked into one
 //! matrix), then per member one product for LSTM 1's recurrence, one for LSTM 2 (its
 //! `W_ih` and `W_hh` side by side, applied to `[h1, h2]`) and one per dense layer, with
-//! the gate nonlinearities in plain loops. No tensors, no allocation: every buffer is
-//! sized in [`FusedState::new`].
+//! the gate nonlinearities in one vectorised loop per layer (`emotrace_matvec::lstm_cell`).
+//! No tensors, no allocation: every buffer is sized in [`FusedState::new`].
 //!
-//! Exact: the same float32 arithmetic as libtorch's LSTM in another summation order, so
+//! Exact: the same float32 arithmetic as libtorch's LSTM in another summation order (and
+//! polynomial `exp` / `tanh` within ~1e-7 of libm's), so
 //! T steps equal the batched forward within 1e-5 per probability (tested in
 //! `stream.rs` and `tests/model_stream.rs`, `tests/shipped_model.rs`). Generic over the
 //! member count and every layer size. The weights are copied out of the variable store
@@ -196,6 +197,26 @@ impl FusedWeights {
     pub fn input_dims(&self) -> usize {
         self.lstm1_ih.cols
     }
+
+    /// Every weight matrix the step reads.
+    fn matrices(&self) -> impl Iterator<Item = &RowMajor> {
+        let per_member = self
+            .members
+            .iter()
+            .flat_map(|m| [&m.lstm1_hh, &m.lstm2].into_iter().chain(m.linears.iter().map(|l| &l.weight)));
+        std::iter::once(&self.lstm1_ih).chain(per_member)
+    }
+
+    /// Bytes of weights one step reads.
+    pub fn weight_bytes(&self) -> usize {
+        self.matrices().map(|m| m.values.len() * size_of::<f32>()).sum()
+    }
+
+    /// Reads every weight once (their sum): a step's memory traffic without its
+    /// arithmetic, the floor `emotrace bench` sets beside the step.
+    pub fn read_all(&self) -> f32 {
+        self.matrices().map(|m| emotrace_matvec::sum(&m.values)).sum()
+    }
 }
 
 /// The recurrent state of every member and every buffer a step writes.
@@ -272,10 +293,10 @@ impl FusedState {
         {
             let (h1_out, _) = state.h12.split_at_mut(h1);
             w.lstm1_hh.multiply_add(h1_out, gates1);
-            lstm_cell(gates1, &mut state.c1, h1_out);
+            emotrace_matvec::lstm_cell(gates1, &mut state.c1, h1_out);
             state.gates2.copy_from_slice(&w.lstm2_bias);
             w.lstm2.multiply_add(&state.h12, &mut state.gates2);
-            lstm_cell(&state.gates2, &mut state.c2, &mut state.h12[h1..]);
+            emotrace_matvec::lstm_cell(&state.gates2, &mut state.c2, &mut state.h12[h1..]);
             let h2_out = &state.h12[h1..];
             state.dense_in[..h2].copy_from_slice(h2_out);
             if weights.mean_pooling {
@@ -305,24 +326,6 @@ impl FusedState {
         }
         mean
     }
-}
-
-/// One LSTM cell update from its gates (input, forget, cell, output; `c.len()` each):
-/// `c = σ(f) c + σ(i) tanh(g)`, `h = σ(o) tanh(c)`.
-fn lstm_cell(gates: &[f32], c: &mut [f32], h: &mut [f32]) {
-    let n = c.len();
-    let (input, rest) = gates.split_at(n);
-    let (forget, rest) = rest.split_at(n);
-    let (cell, output) = rest.split_at(n);
-    for k in 0..n {
-        let c_new = sigmoid(forget[k]) * c[k] + sigmoid(input[k]) * cell[k].tanh();
-        c[k] = c_new;
-        h[k] = sigmoid(output[k]) * c_new.tanh();
-    }
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 #[cfg(test)]

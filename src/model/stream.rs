@@ -134,6 +134,11 @@ impl StreamWeights {
     pub fn input_dims(&self) -> usize {
         self.input_dims
     }
+
+    /// The fused step's weights (for `emotrace bench`'s floor).
+    pub fn fused(&self) -> &FusedWeights {
+        &self.fused
+    }
 }
 
 /// CPU copies of one member's layers for the fused step.

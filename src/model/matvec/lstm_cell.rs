@@ -56,7 +56,7 @@ fn exp(x: f32) -> f32 {
     const ROUNDER: f32 = 12_582_912.0;
     const LN2_HIGH: f32 = 0.693_359_4;
     const LN2_LOW: f32 = -2.121_944_4e-4;
-    let x = x.max(-87.0).min(88.37);
+    let x = x.clamp(-87.0, 88.37);
     let shifted = x * std::f32::consts::LOG2_E + ROUNDER;
     let n = shifted - ROUNDER;
     let n_bits = shifted.to_bits().wrapping_sub(ROUNDER.to_bits());
@@ -66,7 +66,7 @@ fn exp(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 0.5;
     let e_r = p * r * r + r + 1.0;
     e_r * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }

@@ -124,12 +124,17 @@ fn trace_view_freezes_and_follows() {
     assert!(!h.state().traces.frozen);
 }
 
-/// Loading a model card from a typed path shows its name, labels and shape (with the member
-/// count for an ensemble); No model goes back.
+/// Loading a model card from a typed path shows its name, labels, scores and corpora in
+/// words, and shape (with the member count for an ensemble); No model goes back.
 #[test]
 fn model_panel_loads_a_card_and_unloads() {
     let dir = tempfile::tempdir().unwrap();
     let card = engine_common::tiny_model(dir.path());
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&card).unwrap()).unwrap();
+    json["metrics"] =
+        serde_json::json!({"test_ua": 0.515, "test_first_utterance_ua": 0.41, "test_ua_nemo": 0.3});
+    json["training"]["data"] = serde_json::json!(["/data/ravdess", "/corpora/nemo/nemo.csv"]);
+    std::fs::write(&card, serde_json::to_vec(&json).unwrap()).unwrap();
     let mut h = harness(options(dir.path()));
     h.run_steps(1);
     h.get_by_label("no model: spectrogram, level and speech only");
@@ -140,7 +145,9 @@ fn model_panel_loads_a_card_and_unloads() {
     assert_eq!(h.state().model.path.as_deref(), Some(card.as_path()));
     assert_eq!(h.query_all_by_label("model: tiny-test").count(), 2, "status bar and model panel");
     h.get_by_label("labels: neutral, happy, sad, angry, fearful, disgust, surprised");
+    h.get_by_label("unweighted accuracy: held-out speakers 51.5% · as a first utterance 41.0%");
     h.get_by_label_contains("LSTM 48/24 units");
+    h.get_by_label_contains("epochs on ravdess, nemo");
     assert!(h.query_by_label_contains("× LSTM").is_none(), "a single network names no member count");
 
     // An ensemble says how many networks answer together.

@@ -1,13 +1,14 @@
 //! The model panel: which model is loaded (or "no model"), its labels, headline metrics
 //! and card, and loading another (typed path or file dialog) or none.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crossbeam_channel::Receiver;
 use egui::{RichText, Ui};
 
 use super::Action;
-use crate::model::card::ModelCard;
+use crate::model::card::{ModelCard, TrainingInfo};
 
 /// The model in use and its card.
 #[derive(Default)]
@@ -103,12 +104,7 @@ impl ModelPanel {
                 ui.label(RichText::new(path.display().to_string()).small());
                 ui.label(format!("labels: {}", card.labels.join(", ")));
                 // Unweighted accuracy (UA) is the headline; the full list is in the card.
-                let metrics: Vec<String> = card
-                    .metrics
-                    .iter()
-                    .filter(|(k, _)| k.ends_with("_ua"))
-                    .map(|(k, v)| format!("{} {:.1}%", k.trim_end_matches("_ua"), v * 100.0))
-                    .collect();
+                let metrics = ua_headline(&card.metrics);
                 if !metrics.is_empty() {
                     ui.label(format!("unweighted accuracy: {}", metrics.join(" · ")));
                 }
@@ -122,11 +118,7 @@ impl ModelPanel {
                         a.lstm2_units,
                         a.input_dims,
                         card.training.epochs_run,
-                        if card.training.data.is_empty() {
-                            "?".to_owned()
-                        } else {
-                            card.training.data.join(", ")
-                        }
+                        corpus_names(&card.training)
                     ))
                     .small(),
                 );
@@ -144,4 +136,36 @@ impl ModelPanel {
             None => {}
         }
     }
+}
+
+/// A card's UA scores in words, held-out speakers first: "held-out speakers 51.5% · as a
+/// first utterance 41.0%" (the card's keys are `test_ua`, `test_first_utterance_ua`, ...).
+fn ua_headline(metrics: &BTreeMap<String, f64>) -> Vec<String> {
+    const WORDS: [(&str, &str); 3] = [
+        ("test", "held-out speakers"),
+        ("test_first_utterance", "as a first utterance"),
+        ("val", "validation speakers"),
+    ];
+    let mut scores: Vec<(usize, String, f64)> = metrics
+        .iter()
+        .filter_map(|(key, &ua)| Some((key.strip_suffix("_ua")?, ua)))
+        .map(|(split, ua)| match WORDS.iter().position(|(key, _)| *key == split) {
+            Some(rank) => (rank, WORDS[rank].1.to_owned(), ua),
+            None => (WORDS.len(), split.replace('_', " "), ua),
+        })
+        .collect();
+    scores.sort_by_key(|(rank, _, _)| *rank);
+    scores.into_iter().map(|(_, words, ua)| format!("{words} {:.1}%", ua * 100.0)).collect()
+}
+
+/// The corpora a model was trained on, by name ("ased, nemo, ravdess"); for a card without
+/// per-corpus counts, its `--data` folders and manifests without their paths.
+fn corpus_names(training: &TrainingInfo) -> String {
+    let names: Vec<String> = if training.corpora.is_empty() {
+        let stem = |d: &String| Path::new(d).file_stem().map(|s| s.to_string_lossy().into_owned());
+        training.data.iter().map(|d| stem(d).unwrap_or_else(|| d.clone())).collect()
+    } else {
+        training.corpora.iter().map(|c| c.corpus.clone()).collect()
+    };
+    if names.is_empty() { "?".to_owned() } else { names.join(", ") }
 }

@@ -16,6 +16,14 @@ use emotrace::train::ensemble::fit_members;
 use emotrace::train::trainer::{FitOptions, fit};
 use emotrace::train::{RunDir, TrainConfig};
 
+/// libtorch's random generator is global: tests training in parallel threads would draw
+/// from each other's stream (weights, dropout), so each training test holds this lock.
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn torch_rng() -> std::sync::MutexGuard<'static, ()> {
+    TORCH_RNG.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn shared_ravdess() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ravdess")
 }
@@ -86,6 +94,7 @@ fn tiny_config(data: PathBuf, cache: &Path) -> TrainConfig {
 /// count and the metrics file.
 #[test]
 fn tiny_training_learns_round_trips_and_resumes() {
+    let _rng = torch_rng();
     let dir = tempfile::tempdir().unwrap();
     let mut config = tiny_config(tiny_corpus(dir.path()), &dir.path().join("cache"));
     let split = SplitSpec::Fixed(config.split.clone());
@@ -198,6 +207,7 @@ fn unaugmented(
 /// `best` checkpoint is written, and the run resumes without one.
 #[test]
 fn without_validation_every_epoch_runs_and_weights_are_averaged() {
+    let _rng = torch_rng();
     let dir = tempfile::tempdir().unwrap();
     let (config, split, data, run) = unaugmented(dir.path(), |config| {
         config.split.ravdess_val_actors = vec![];
@@ -227,6 +237,7 @@ fn without_validation_every_epoch_runs_and_weights_are_averaged() {
 /// one model whose outputs are the mean of the two members' best checkpoints.
 #[test]
 fn members_train_one_after_another_and_average() {
+    let _rng = torch_rng();
     let dir = tempfile::tempdir().unwrap();
     let (config, split, data, run) = unaugmented(dir.path(), |config| {
         config.model.members = 2;
@@ -260,6 +271,7 @@ fn members_train_one_after_another_and_average() {
 /// does not.
 #[test]
 fn a_seed_makes_training_repeatable() {
+    let _rng = torch_rng();
     let dir = tempfile::tempdir().unwrap();
     let mut config = tiny_config(tiny_corpus(dir.path()), &dir.path().join("cache"));
     config.model.dropout = 0.2;

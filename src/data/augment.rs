@@ -46,6 +46,9 @@ pub struct AugmentConfig {
     /// Recording conditions for the copies, in place of `gain_db` and the white noise
     /// (`None`: off, as in configs from before it existed).
     pub conditions: Option<ChainConfig>,
+    /// How many copies (the first ones) go through `conditions`; the rest get the plain
+    /// gain and white noise, exactly as without conditions. `None`: every copy.
+    pub conditioned_copies: Option<usize>,
     /// Corpora whose training speakers make the babble noise (by corpus name).
     pub babble_from: Vec<String>,
     /// Number of other speakers talking at once in babble, `[min, max]`.
@@ -67,6 +70,7 @@ impl Default for AugmentConfig {
             feature_masks: 2,
             feature_mask_dims: 8,
             conditions: None,
+            conditioned_copies: None,
             babble_from: vec!["ravdess".to_owned()],
             babble_talkers: [3, 6],
         }
@@ -79,15 +83,21 @@ impl AugmentConfig {
         Self { copies: 0, time_masks: 0, feature_masks: 0, ..Self::default() }
     }
 
-    /// A stable text of the settings that make a copy's features, for its feature-cache key.
-    pub fn copy_key(&self) -> String {
+    /// The recording conditions copy number `copy` (1-based) goes through, if any.
+    pub fn conditions_of(&self, copy: usize) -> Option<&ChainConfig> {
+        self.conditions.as_ref().filter(|_| self.conditioned_copies.is_none_or(|n| copy <= n))
+    }
+
+    /// A stable text of the settings that make copy number `copy`'s features, for its
+    /// feature-cache key. A copy without conditions has the key it has without them.
+    pub fn copy_key(&self, copy: usize) -> String {
         let key = format!(
             "noise_prob={} snr_db={:?} gain_db={:?} speed={:?} shift_ms={}",
             self.noise_prob, self.snr_db, self.gain_db, self.speed, self.shift_ms
         );
         // Without VTLP the key stays what it was before VTLP existed, so caches still hit.
         let key = if self.vtlp == [1.0, 1.0] { key } else { format!("{key} vtlp={:?}", self.vtlp) };
-        match &self.conditions {
+        match self.conditions_of(copy) {
             Some(chain) => format!("{key} {} babble_talkers={:?}", chain.key(), self.babble_talkers),
             None => key,
         }
@@ -104,12 +114,13 @@ impl AugmentConfig {
 /// Speed change by resampling: `resample(samples, from_hz, to_hz)`.
 pub type Resampler<'a> = &'a dyn Fn(&[f32], u32, u32) -> Vec<f32>;
 
-/// One augmented copy of a waveform: speed, shift, then gain and noise or the recording
-/// conditions (whose babble mixes `babble`), all drawn from `rng`.
+/// Augmented copy number `copy` (1-based) of a waveform: speed, shift, then gain and noise
+/// or the recording conditions (whose babble mixes `babble`), all drawn from `rng`.
 pub fn augment_waveform(
     samples: &[f32],
     sample_rate_hz: u32,
     config: &AugmentConfig,
+    copy: usize,
     rng: &mut Rng,
     resample: Resampler<'_>,
     babble: &[&[f32]],
@@ -129,7 +140,7 @@ pub fn augment_waveform(
     } else {
         out.drain(..shift.min(out.len() / 2));
     }
-    if let Some(chain) = &config.conditions {
+    if let Some(chain) = config.conditions_of(copy) {
         return Ok(chain.augment(&out, sample_rate_hz, rng, babble)?.0);
     }
     let gain = 10f64.powf(rng.uniform(config.gain_db[0], config.gain_db[1]) / 20.0) as f32;
@@ -198,8 +209,8 @@ mod tests {
         let config =
             AugmentConfig { noise_prob: 0.0, speed: [1.0, 1.0], shift_ms: 0.0, ..Default::default() };
         let x: Vec<f32> = (0..1600).map(|i| (i as f32 * 0.1).sin()).collect();
-        let a = augment_waveform(&x, 16_000, &config, &mut Rng::new(9), &no_resample, &[]).unwrap();
-        let b = augment_waveform(&x, 16_000, &config, &mut Rng::new(9), &no_resample, &[]).unwrap();
+        let a = augment_waveform(&x, 16_000, &config, 1, &mut Rng::new(9), &no_resample, &[]).unwrap();
+        let b = augment_waveform(&x, 16_000, &config, 1, &mut Rng::new(9), &no_resample, &[]).unwrap();
         assert_eq!(a, b);
         let ratio = a[10] / x[10];
         assert!((0.5..=2.0).contains(&ratio), "gain within ±6 dB, got {ratio}");
@@ -213,12 +224,31 @@ mod tests {
         let mut rng = Rng::new(5);
         assert_eq!(off.draw_vtlp(&mut rng), 1.0);
         assert_eq!(rng.next_u64(), Rng::new(5).next_u64());
-        assert!(!off.copy_key().contains("vtlp"));
+        assert!(!off.copy_key(1).contains("vtlp"));
         let on = AugmentConfig { vtlp: [0.9, 1.1], ..AugmentConfig::default() };
         let factors: Vec<f64> = (0..100).map(|_| on.draw_vtlp(&mut rng)).collect();
         assert!(factors.iter().all(|f| (0.9..=1.1).contains(f)));
         assert!(factors.iter().any(|&f| f < 0.95) && factors.iter().any(|&f| f > 1.05));
-        assert!(on.copy_key().ends_with("vtlp=[0.9, 1.1]"));
+        assert!(on.copy_key(1).ends_with("vtlp=[0.9, 1.1]"));
+    }
+
+    /// With `conditioned_copies = 1`, copy 1 goes through the conditions and copy 2 is the
+    /// plain copy a config without conditions makes, sample for sample and key for key.
+    #[test]
+    fn only_the_first_copies_get_conditions() {
+        let chain = ChainConfig { gain_prob: 1.0, gain_db: [-30.0, -20.0], ..ChainConfig::default() };
+        let plain = AugmentConfig { speed: [1.0, 1.0], ..AugmentConfig::default() };
+        let mixed = AugmentConfig { conditions: Some(chain), conditioned_copies: Some(1), ..plain.clone() };
+        let x: Vec<f32> = (0..16_000).map(|i| 0.3 * (i as f32 * 0.1).sin()).collect();
+        let copy = |config: &AugmentConfig, n| {
+            augment_waveform(&x, 16_000, config, n, &mut Rng::new(4), &no_resample, &[]).unwrap()
+        };
+        assert_eq!(copy(&mixed, 2), copy(&plain, 2));
+        assert_eq!(mixed.copy_key(2), plain.copy_key(2));
+        assert_ne!(copy(&mixed, 1), copy(&plain, 1));
+        assert_ne!(mixed.copy_key(1), plain.copy_key(1));
+        let everywhere = AugmentConfig { conditioned_copies: None, ..mixed.clone() };
+        assert_eq!(copy(&everywhere, 2), copy(&mixed, 1));
     }
 
     #[test]

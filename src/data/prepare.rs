@@ -163,13 +163,13 @@ fn prepare_one(
                     c.seed
                 )
             }
-            _ if config.babble.is_empty() => {
-                format!("copy{copy};seed={};{}", config.seed, config.augment.copy_key())
+            _ if config.babble.is_empty() || config.augment.conditions_of(copy).is_none() => {
+                format!("copy{copy};seed={};{}", config.seed, config.augment.copy_key(copy))
             }
             _ => format!(
                 "copy{copy};seed={};{};babble={}",
                 config.seed,
-                config.augment.copy_key(),
+                config.augment.copy_key(copy),
                 config.babble.key()
             ),
         };
@@ -197,9 +197,9 @@ fn prepare_one(
             (clean.to_vec(), 1.0)
         } else {
             let mut rng = Rng::derive(config.seed, file_stream ^ copy as u64);
-            // Babble talkers are drawn only when there are sources, so configs without
-            // them keep their random streams.
-            let babble = if config.babble.is_empty() {
+            // Babble talkers are drawn only when there are sources and the copy goes through
+            // the conditions, so other copies keep the random streams of configs without them.
+            let babble = if config.babble.is_empty() || config.augment.conditions_of(copy).is_none() {
                 Vec::new()
             } else {
                 let [low, high] = config.augment.babble_talkers;
@@ -207,7 +207,7 @@ fn prepare_one(
                 config.babble.pick(talkers, &utterance.speaker, &mut rng)
             };
             let rate = config.features.sample_rate_hz;
-            let samples = augment_waveform(clean, rate, &config.augment, &mut rng, &resample, &babble)
+            let samples = augment_waveform(clean, rate, &config.augment, copy, &mut rng, &resample, &babble)
                 .map_err(|e| SkipReason::Unreadable(format!("augmented copy: {e}")))?;
             (samples, config.augment.draw_vtlp(&mut rng))
         };

@@ -55,6 +55,10 @@ pub struct RunOutcome {
 pub struct CvSummary {
     /// Folds.
     pub folds: usize,
+    /// The fold (1-based) of each row of `per_fold`; empty in summaries written before it
+    /// existed, whose rows are folds 1, 2, ...
+    #[serde(default)]
+    pub fold_numbers: Vec<usize>,
     /// Per fold: test UA, accuracy, macro-F1, best epoch, minutes.
     pub per_fold: Vec<BTreeMap<String, f64>>,
     /// Mean and (population) standard deviation of each score over folds.
@@ -316,6 +320,7 @@ pub fn train_folds(
     let all = |u: &[crate::data::Utterance]| vec![true; u.len()];
     let data = load_data(config, &all, opts)?;
     let mut per_fold = Vec::new();
+    let mut fold_numbers = Vec::new();
     for fold in (0..folds).filter(|f| opts.only_fold.is_none_or(|only| only == f + 1)) {
         let split = SplitSpec::Fold { folds, fold };
         let run = root.child(&format!("fold-{}", fold + 1)).map_err(run_err)?;
@@ -335,15 +340,16 @@ pub fn train_folds(
         row.insert("best_epoch".to_owned(), outcome.report.best_epoch as f64);
         row.insert("minutes".to_owned(), outcome.report.train_minutes);
         per_fold.push(row);
+        fold_numbers.push(fold + 1);
     }
-    let summary = summarise(folds, per_fold);
+    let summary = summarise(folds, fold_numbers, per_fold);
     // NOTE: with --fold, the summary covers that fold only (std 0).
     root.write("cv.json", &serde_json::to_string_pretty(&summary).unwrap_or_default()).map_err(run_err)?;
     root.write("cv.md", &cv_markdown(&config.name, &summary)).map_err(run_err)?;
     Ok((root.path().to_owned(), summary))
 }
 
-fn summarise(folds: usize, per_fold: Vec<BTreeMap<String, f64>>) -> CvSummary {
+fn summarise(folds: usize, fold_numbers: Vec<usize>, per_fold: Vec<BTreeMap<String, f64>>) -> CvSummary {
     let mut mean = BTreeMap::new();
     let mut std = BTreeMap::new();
     let keys: Vec<String> = per_fold.first().map(|r| r.keys().cloned().collect()).unwrap_or_default();
@@ -354,7 +360,7 @@ fn summarise(folds: usize, per_fold: Vec<BTreeMap<String, f64>>) -> CvSummary {
         mean.insert(k.clone(), m);
         std.insert(k, v.sqrt());
     }
-    CvSummary { folds, per_fold, mean, std }
+    CvSummary { folds, fold_numbers, per_fold, mean, std }
 }
 
 /// The CV summary as Markdown.
@@ -369,7 +375,7 @@ pub fn cv_markdown(name: &str, s: &CvSummary) -> String {
     for (i, r) in s.per_fold.iter().enumerate() {
         md.push_str(&format!(
             "| {} | {} | {} | {} | {} | {:.0} | {:.1} |\n",
-            i + 1,
+            s.fold_numbers.get(i).copied().unwrap_or(i + 1),
             pct(r, "test_ua"),
             pct(r, "test_accuracy"),
             pct(r, "test_macro_f1"),
@@ -393,4 +399,27 @@ pub fn cv_markdown(name: &str, s: &CvSummary) -> String {
         ms("val_ua")
     ));
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ua: f64) -> BTreeMap<String, f64> {
+        BTreeMap::from([("test_ua".to_owned(), ua)])
+    }
+
+    /// A `--fold 4` run's table names fold 4; a summary from before fold numbers were kept
+    /// reads as folds 1, 2, ...
+    #[test]
+    fn cv_table_names_the_folds_that_ran() {
+        let one = summarise(5, vec![4], vec![row(0.561)]);
+        assert!(cv_markdown("x", &one).contains("| 4 | 56.1 % |"), "{}", cv_markdown("x", &one));
+        let old: CvSummary = serde_json::from_str(
+            r#"{"folds": 5, "per_fold": [{"test_ua": 0.5}, {"test_ua": 0.6}], "mean": {}, "std": {}}"#,
+        )
+        .unwrap();
+        let md = cv_markdown("x", &old);
+        assert!(md.contains("| 1 | 50.0 % |") && md.contains("| 2 | 60.0 % |"), "{md}");
+    }
 }

@@ -154,6 +154,10 @@ fn prepare_one(
     let mut audio: Option<Vec<f32>> = None;
     let file_stream = u64::from_str_radix(&sha[..16], 16).unwrap_or(0);
     for copy in 0..=n_copies {
+        // Babble is mixed (and named in the cache key) only where there are sources and the
+        // copy goes through the conditions; other copies keep the streams and keys of
+        // configs without babble.
+        let mixes_babble = !config.babble.is_empty() && config.augment.conditions_of(copy).is_some();
         let variant = match (copy, &config.condition) {
             (0, None) => "clean".to_owned(),
             (0, Some(c)) => {
@@ -163,7 +167,7 @@ fn prepare_one(
                     c.seed
                 )
             }
-            _ if config.babble.is_empty() || config.augment.conditions_of(copy).is_none() => {
+            _ if !mixes_babble => {
                 format!("copy{copy};seed={};{}", config.seed, config.augment.copy_key(copy))
             }
             _ => format!(
@@ -197,14 +201,12 @@ fn prepare_one(
             (clean.to_vec(), 1.0)
         } else {
             let mut rng = Rng::derive(config.seed, file_stream ^ copy as u64);
-            // Babble talkers are drawn only when there are sources and the copy goes through
-            // the conditions, so other copies keep the random streams of configs without them.
-            let babble = if config.babble.is_empty() || config.augment.conditions_of(copy).is_none() {
-                Vec::new()
-            } else {
+            let babble = if mixes_babble {
                 let [low, high] = config.augment.babble_talkers;
                 let talkers = low + rng.below(high.saturating_sub(low) + 1);
                 config.babble.pick(talkers, &utterance.speaker, &mut rng)
+            } else {
+                Vec::new()
             };
             let rate = config.features.sample_rate_hz;
             let samples = augment_waveform(clean, rate, &config.augment, copy, &mut rng, &resample, &babble)

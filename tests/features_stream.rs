@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use emotrace::audio::decode_file;
-use emotrace::features::{FeatureConfig, FeatureFamilies, FeatureFrames, StreamingExtractor, extract};
+use emotrace::features::{
+    FeatureConfig, FeatureFamilies, FeatureFrames, NoiseSuppression, StreamingExtractor, extract,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
@@ -49,7 +51,7 @@ fn stream(cfg: &FeatureConfig, samples: &[f32], chunk_sizes: &[usize]) -> Featur
     }
 }
 
-fn configs() -> [FeatureConfig; 3] {
+fn configs() -> [FeatureConfig; 4] {
     let all = FeatureFamilies { log_mel: true, mfcc: true, chroma: true, spectral: true, pitch: true };
     [
         FeatureConfig::default(),
@@ -63,6 +65,8 @@ fn configs() -> [FeatureConfig; 3] {
             n_mfcc: 20,
             ..Default::default()
         },
+        // Noise suppression: its floor is state carried from frame to frame.
+        FeatureConfig { noise_suppression: Some(NoiseSuppression::default()), ..Default::default() },
     ]
 }
 

@@ -100,6 +100,7 @@ impl BatchExtractor {
         let n_frames = cfg.n_frames(samples.len());
         let mut features = vec![0.0f32; n_frames * dim];
         let mut log_mel_db = vec![0.0f32; n_frames * n_mels];
+        self.analyzer.reset();
         let frame = &mut self.frame;
         for (i, (row, log_mel)) in
             features.chunks_exact_mut(dim).zip(log_mel_db.chunks_exact_mut(n_mels)).enumerate()

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::FeatureError;
+use super::denoise::NoiseSuppression;
 
 /// The current version of the feature definition written into new configs.
 pub const FEATURE_CONFIG_VERSION: u32 = 1;
@@ -88,6 +89,10 @@ pub struct FeatureConfig {
     pub pitch_fmax_hz: f32,
     /// Which families make up the model-input vector.
     pub families: FeatureFamilies,
+    /// Causal noise suppression of the power spectrum before every feature
+    /// (`features::denoise`); `None` (older configs) leaves the spectrum as it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise_suppression: Option<NoiseSuppression>,
 }
 
 impl Default for FeatureConfig {
@@ -112,6 +117,7 @@ impl Default for FeatureConfig {
             pitch_fmin_hz: 65.0,
             pitch_fmax_hz: 500.0,
             families: FeatureFamilies::default(),
+            noise_suppression: None,
         }
     }
 }
@@ -302,6 +308,9 @@ impl FeatureConfig {
                 ),
             );
         }
+        if let Some(problem) = self.noise_suppression.as_ref().and_then(NoiseSuppression::problem) {
+            return bad("noise_suppression", problem);
+        }
         if self.frame_dim() == 0 {
             return bad("families", "no feature family is switched on".to_owned());
         }
@@ -349,13 +358,16 @@ mod tests {
     #[test]
     fn bad_settings_name_the_field() {
         type Spoil = fn(&mut FeatureConfig);
-        let cases: [(&str, Spoil); 6] = [
+        let cases: [(&str, Spoil); 7] = [
             ("n_fft", |c| c.n_fft = 256),
             ("fmax_hz", |c| c.fmax_hz = 9_000.0),
             ("n_mfcc", |c| c.n_mfcc = 41),
             ("delta_width", |c| c.delta_width = 4),
             ("version", |c| c.version = 99),
             ("contrast_n_bands", |c| c.contrast_n_bands = 7),
+            ("noise_suppression", |c| {
+                c.noise_suppression = Some(NoiseSuppression { window_s: 0.0, ..Default::default() })
+            }),
         ];
         for (field, spoil) in cases {
             let mut cfg = FeatureConfig::default();

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
+use super::denoise::NoiseTracker;
 use super::filters::{SparseBank, chroma_bank, dct_ortho, fft_frequencies_hz, padded_hann, warped_mel_bank};
 use super::pitch::{N_PITCH, PitchTracker};
 use super::spectral::{self, AMIN, ContrastBand};
@@ -88,6 +89,7 @@ pub struct FrameAnalyzer {
     contrast_scratch: Vec<f32>,
     cumsum: Vec<f32>,
     pitch: Option<PitchTracker>,
+    noise: Option<NoiseTracker>,
 }
 
 impl FrameAnalyzer {
@@ -142,7 +144,17 @@ impl FrameAnalyzer {
             contrast_scratch: vec![0.0; cfg.n_bins()],
             cumsum: vec![0.0; cfg.n_bins()],
             pitch,
+            noise: cfg
+                .noise_suppression
+                .map(|settings| NoiseTracker::new(&settings, cfg.n_bins(), cfg.hop_s())),
         })
+    }
+
+    /// Starts a new signal: forgets the noise floor (the only state kept between frames).
+    pub fn reset(&mut self) {
+        if let Some(noise) = &mut self.noise {
+            noise.reset();
+        }
     }
 
     /// The frame layout this analyzer writes.
@@ -150,7 +162,7 @@ impl FrameAnalyzer {
         &self.layout
     }
 
-    /// Analyses one frame of `n_fft` raw samples (zero where the frame overhangs the
+    /// Analyses the next frame of `n_fft` raw samples (zero where the frame overhangs the
     /// signal). `real` is the part of the frame that holds signal samples (for the
     /// zero-crossing rate). Writes the log-mel dB values to `log_mel` and every static
     /// column of `row` (the delta columns are left alone).
@@ -168,6 +180,13 @@ impl FrameAnalyzer {
             let (re, im) = (f64::from(c.re as f32), f64::from(c.im as f32));
             *m = (re * re + im * im).sqrt() as f32;
             *p = *m * *m;
+        }
+        let mut power_kept = 1.0;
+        if let Some(noise) = &mut self.noise {
+            power_kept = noise.suppress(&mut self.power);
+            for (m, &p) in self.mag.iter_mut().zip(&self.power) {
+                *m = p.sqrt();
+            }
         }
         for ((out, &start), w) in log_mel.iter_mut().zip(&self.mel.start).zip(&self.mel.weights) {
             let e = spectral::dot8(w, &self.power[start..start + w.len()]);
@@ -209,7 +228,8 @@ impl FrameAnalyzer {
                 &mut out[4..4 + n_contrast],
             );
             out[4 + n_contrast] = spectral::zero_crossing_rate(&frame[real], self.n_fft);
-            out[5 + n_contrast] = spectral::rms(frame);
+            // The RMS is the frame's own; with noise suppression, of the power it kept.
+            out[5 + n_contrast] = spectral::rms(frame) * power_kept.sqrt();
         }
         if let (Some(cols), Some(tracker)) = (&layout.pitch, &mut self.pitch) {
             row[cols.clone()].copy_from_slice(&tracker.analyze(frame, &self.window).columns());

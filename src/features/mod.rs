@@ -14,12 +14,17 @@
 //! chroma with `tuning=0` instead of estimated tuning, deltas with `mode="nearest"`
 //! instead of `"interp"`, spectral contrast without its built-in `top_db=80`.
 //!
+//! Optionally (`noise_suppression`) a causal noise floor is subtracted from each frame's
+//! power spectrum first (`denoise`); every spectral feature and the log-mel shown then see
+//! the suppressed spectrum.
+//!
 //! Frame layout: `[log-mel][mfcc][mfcc deltas][chroma][spectral][pitch]`, each block present
 //! when its family is on (`FeatureConfig::column_names` names every column).
 
 mod batch;
 mod config;
 mod delta;
+mod denoise;
 mod error;
 pub mod filters;
 mod frame;
@@ -31,6 +36,7 @@ mod stream;
 
 pub use batch::{BatchExtractor, FeatureFrames, extract};
 pub use config::{FEATURE_CONFIG_VERSION, FeatureConfig, FeatureFamilies};
+pub use denoise::{NoiseSuppression, NoiseTracker};
 pub use error::FeatureError;
 pub use frame::{FrameLayout, MAX_SAMPLE_ABS};
 pub use stream::{FrameView, StreamingExtractor};

@@ -83,6 +83,7 @@ impl StreamingExtractor {
         self.next_frame = 0;
         self.next_emit = 0;
         self.non_finite = 0;
+        self.analyzer.reset();
     }
 
     /// Samples of latency after a frame's centre before it is handed out.

@@ -154,7 +154,8 @@ impl NoiseTracker {
     }
 
     /// The current noise floor estimate of each bin (power).
-    pub fn noise_floor(&self) -> impl Iterator<Item = f32> + '_ {
+    #[cfg(test)]
+    fn noise_floor(&self) -> impl Iterator<Item = f32> + '_ {
         self.current_min.iter().zip(&self.window_min).map(|(&c, &w)| MINIMUM_BIAS * c.min(w))
     }
 }

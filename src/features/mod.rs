@@ -36,7 +36,7 @@ mod stream;
 
 pub use batch::{BatchExtractor, FeatureFrames, extract};
 pub use config::{FEATURE_CONFIG_VERSION, FeatureConfig, FeatureFamilies};
-pub use denoise::{NoiseSuppression, NoiseTracker};
+pub use denoise::NoiseSuppression;
 pub use error::FeatureError;
 pub use frame::{FrameLayout, MAX_SAMPLE_ABS};
 pub use stream::{FrameView, StreamingExtractor};

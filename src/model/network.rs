@@ -228,9 +228,19 @@ impl MemberNet {
     }
 
     fn forward_t(&self, input: &Tensor, train: bool) -> Tensor {
+        self.classify_t(&self.encode_t(input, train), train)
+    }
+
+    /// LSTM 2's outputs `[batch, frames, lstm2_units]` for normalised inputs.
+    pub fn encode_t(&self, input: &Tensor, train: bool) -> Tensor {
         let (h1, _) = self.lstm1.seq(input);
         let h1 = h1.dropout(self.dropout, train);
         let (h2, _) = self.lstm2.seq(&h1);
+        h2
+    }
+
+    /// Per-frame logits from LSTM 2's outputs (what [`Self::encode_t`] returns).
+    pub fn classify_t(&self, h2: &Tensor, train: bool) -> Tensor {
         let mut x = h2.dropout(self.dropout, train);
         if self.mean_pooling {
             x = with_running_mean(&x);

@@ -104,6 +104,9 @@ pub struct Schedule {
     /// the others through at a tenth of the prior (the loss still says, a little, that they
     /// did not happen); 1 is no restriction.
     pub absent_class_prior: f64,
+    /// Weight of the reversed gradient from a classifier that tells the training corpora
+    /// apart by LSTM 2's outputs (`train::adversary`; ramped up over training; 0 = off).
+    pub corpus_adversarial: f64,
 }
 
 impl Default for Schedule {
@@ -125,6 +128,7 @@ impl Default for Schedule {
             label_smoothing: 0.0,
             mask_absent_classes: false,
             absent_class_prior: 0.0,
+            corpus_adversarial: 0.0,
         }
     }
 }
@@ -265,6 +269,9 @@ impl TrainConfig {
         }
         if !(0.0..=1.0).contains(&s.absent_class_prior) {
             return invalid("[training] absent_class_prior must be in [0, 1]".into());
+        }
+        if !(s.corpus_adversarial.is_finite() && s.corpus_adversarial >= 0.0) {
+            return invalid("[training] corpus_adversarial must be a number >= 0".into());
         }
         if !(0.0..1.0).contains(&s.label_smoothing) {
             return invalid("[training] label_smoothing must be in [0, 1)".into());

@@ -1,6 +1,7 @@
 //! Training and evaluation: configuration, batches and the per-frame loss, the training
 //! loop with early stopping and checkpoints, metrics, reports and figures, run folders.
 
+pub mod adversary;
 pub mod average;
 pub mod batch;
 pub mod config;

@@ -15,8 +15,10 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
+use tch::Tensor;
 use tch::nn::{self, OptimizerConfig};
 
+use super::adversary::{CorpusAdversary, ramped_weight};
 use super::average::add_to_average;
 use super::batch::{BatchItem, BatchShape, frame_loss, make_batch, uniform_loss, utterance_loss};
 use super::config::TrainConfig;
@@ -191,19 +193,31 @@ pub fn fit(
     let sampler = EpochSampler::new(&config.sampling, &train_utterances, schedule.class_balance);
     let classes = training_classes(config, data, &train);
     let val_items = data.clean_items(&val);
+    let corpora = corpus_indices(data, &train);
+    let mut adversary = if schedule.corpus_adversarial > 0.0 {
+        let count = corpora.iter().max().map_or(1, |&m| m as usize + 1);
+        Some(CorpusAdversary::new(config.model.lstm2_units, count, lr, device.device)?)
+    } else {
+        None
+    };
     let context = EpochData {
         data,
         train: &train,
         speakers: speakers.as_deref(),
         sampler: &sampler,
         classes: &classes,
+        corpora: &corpora,
     };
     let started = Instant::now() - std::time::Duration::from_secs_f64(state.seconds);
     while state.epoch < schedule.epochs && !state.finished {
         let epoch = state.epoch + 1;
         let epoch_start = Instant::now();
         opt.set_lr(lr);
-        let (train_loss, train_acc) = run_epoch(config, &context, &model, &mut opt, epoch, options)?;
+        if let Some(adversary) = adversary.as_mut() {
+            adversary.set_lr(lr);
+        }
+        let (train_loss, train_acc) =
+            run_epoch(config, &context, &model, &mut opt, adversary.as_mut(), epoch, options)?;
         let eval = if keep_last {
             None
         } else {
@@ -302,6 +316,18 @@ fn training_speakers(data: &PreparedData, train: &[usize], norm: &NormStats) -> 
     Some(items.iter().map(|(u, _)| stats[&u.speaker].clone()).collect())
 }
 
+/// Each training utterance's corpus as an index from 0, in `train` order.
+fn corpus_indices(data: &PreparedData, train: &[usize]) -> Vec<i64> {
+    let mut ids = std::collections::BTreeMap::new();
+    train
+        .iter()
+        .map(|&i| {
+            let next = ids.len() as i64;
+            *ids.entry(data.utterances[i].corpus_name()).or_insert(next)
+        })
+        .collect()
+}
+
 /// What an epoch trains on.
 struct EpochData<'a> {
     data: &'a PreparedData,
@@ -313,6 +339,8 @@ struct EpochData<'a> {
     sampler: &'a EpochSampler,
     /// The classes each one's softmax covers, in `train` order.
     classes: &'a [ClassSet],
+    /// Their corpora as indices from 0, in `train` order (for the corpus adversary).
+    corpora: &'a [i64],
 }
 
 /// One pass over the training utterances; returns mean loss and frame accuracy.
@@ -321,11 +349,13 @@ fn run_epoch(
     context: &EpochData<'_>,
     model: &EmotionModel,
     opt: &mut nn::Optimizer,
+    mut adversary: Option<&mut CorpusAdversary>,
     epoch: usize,
     FitOptions { device, show_progress, .. }: FitOptions,
 ) -> Result<(f64, f64), TrainError> {
     let schedule = &config.training;
-    let EpochData { data, train, speakers, sampler, classes } = *context;
+    let EpochData { data, train, speakers, sampler, classes, corpora } = *context;
+    let adversary_weight = ramped_weight(schedule.corpus_adversarial, epoch - 1, schedule.epochs);
     let mut rng = Rng::derive(config.seed, epoch as u64);
     let order = sampler.epoch(&mut rng);
     let batches = bucketed_batches(data, train, order, schedule.batch_size, &mut rng);
@@ -360,7 +390,15 @@ fn run_epoch(
             })
             .collect();
         let batch = make_batch(&items, norm, shape, Some((&config.augment, &mut rng)), device.device)?;
-        let logits = model.net().forward_t(&batch.inputs, true);
+        // With the corpus adversary, LSTM 2's outputs feed both heads.
+        let (logits, encoded) = match (adversary.is_some(), model.net().members()) {
+            (true, [member]) => {
+                let encoded = member.encode_t(&batch.inputs, true);
+                (member.classify_t(&encoded, true), Some(encoded))
+            }
+            (true, _) => return Err(TrainError::Run("corpus_adversarial trains one network at a time".into())),
+            (false, _) => (model.net().forward_t(&batch.inputs, true), None),
+        };
         let (mut loss, accuracy) = frame_loss(&logits, &batch)?;
         if schedule.label_smoothing > 0.0 {
             let smoothing = schedule.label_smoothing;
@@ -369,7 +407,19 @@ fn run_epoch(
         if schedule.utterance_loss > 0.0 {
             loss += utterance_loss(&logits, &batch)? * schedule.utterance_loss;
         }
-        if schedule.clip_grad_norm > 0.0 {
+        if let (Some(adversary), Some(encoded)) = (adversary.as_deref_mut(), encoded) {
+            let ids: Vec<i64> = batch_indices.iter().map(|&k| corpora[k]).collect();
+            let ids = Tensor::f_from_slice(&ids)?.f_to_device(device.device)?;
+            let corpus_loss = adversary.loss(&encoded, &ids, &batch.mask, adversary_weight)?;
+            opt.zero_grad();
+            adversary.zero_grad();
+            (&loss + corpus_loss).backward();
+            if schedule.clip_grad_norm > 0.0 {
+                opt.clip_grad_norm(schedule.clip_grad_norm);
+            }
+            opt.step();
+            adversary.step();
+        } else if schedule.clip_grad_norm > 0.0 {
             opt.backward_step_clip_norm(&loss, schedule.clip_grad_norm);
         } else {
             opt.backward_step(&loss);

@@ -22,7 +22,12 @@ pub struct CorpusAdversary {
 
 impl CorpusAdversary {
     /// A classifier from `units` (LSTM 2's) through one hidden layer to `corpora` classes.
-    pub fn new(units: usize, corpora: usize, learning_rate: f64, device: Device) -> Result<Self, tch::TchError> {
+    pub fn new(
+        units: usize,
+        corpora: usize,
+        learning_rate: f64,
+        device: Device,
+    ) -> Result<Self, tch::TchError> {
         let vs = nn::VarStore::new(device);
         let root = vs.root() / "corpus_adversary";
         let hidden = nn::linear(&root / "hidden", units as i64, HIDDEN_UNITS, Default::default());

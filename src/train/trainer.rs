@@ -396,7 +396,9 @@ fn run_epoch(
                 let encoded = member.encode_t(&batch.inputs, true);
                 (member.classify_t(&encoded, true), Some(encoded))
             }
-            (true, _) => return Err(TrainError::Run("corpus_adversarial trains one network at a time".into())),
+            (true, _) => {
+                return Err(TrainError::Run("corpus_adversarial trains one network at a time".into()));
+            }
             (false, _) => (model.net().forward_t(&batch.inputs, true), None),
         };
         let (mut loss, accuracy) = frame_loss(&logits, &batch)?;

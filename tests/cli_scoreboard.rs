@@ -1,6 +1,6 @@
-//! `train --loco` and `scoreboard` as a user runs them, on two tiny corpora: a RAVDESS
-//! folder and a CSV manifest (a second "corpus" named by its file stem) of other RAVDESS
-//! actors. Needs only `../shared/data/ravdess`.
+//! `train --loco`, `scoreboard` and corpus-adversarial training as a user runs them, on
+//! two tiny corpora: a RAVDESS folder and a CSV manifest (a second "corpus" named by its
+//! file stem) of other RAVDESS actors. Needs only `../shared/data/ravdess`.
 
 // Test helpers may unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -144,4 +144,48 @@ fn scoreboard_refuses_a_model_that_is_not_loco() {
     );
     let err = one_error_line(&out);
     assert!(err.contains("not a leave-one-corpus-out model") && err.contains("model.json"), "{err}");
+}
+
+/// With `corpus_adversarial`, a corpus classifier trains beside the network (its
+/// accuracy is in each epoch's metrics) and is not saved: the model file has the same
+/// tensors as one trained without it.
+#[test]
+fn corpus_adversary_trains_beside_the_network_and_stays_out_of_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ravdess, other) = tiny_corpora(d);
+    let (ravdess, other) = (ravdess.to_str().unwrap(), other.to_str().unwrap());
+    std::fs::write(d.join("plain.toml"), tiny_restricted()).unwrap();
+    let adversarial = tiny_config(
+        "mask_absent_classes = true\ncorpus_adversarial = 1.0",
+        "[split]\nravdess_val_actors = []",
+    );
+    std::fs::write(d.join("adversarial.toml"), adversarial).unwrap();
+    let train = |config: &str| {
+        let args = ["train", "--config", config, "--quiet", "--no-cache", "--data", ravdess, other];
+        run_folder(d, &ok(&emotrace(d, &args)))
+    };
+    let corpus_accuracy = |run: &Path| -> Vec<Option<f64>> {
+        let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+        metrics
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["train_corpus_accuracy"].as_f64())
+            .collect()
+    };
+    let (plain, adversarial) = (train("plain.toml"), train("adversarial.toml"));
+    assert_eq!(corpus_accuracy(&plain), [None, None]);
+    let accuracy = corpus_accuracy(&adversarial);
+    assert!(accuracy.iter().all(|a| a.is_some_and(|a| a > 0.0 && a <= 1.0)), "{accuracy:?}");
+    assert_eq!(tensor_names(&adversarial), tensor_names(&plain), "the corpus classifier stays out");
+}
+
+/// The tensor names in a run's `model.safetensors` (from its header).
+fn tensor_names(run: &Path) -> Vec<String> {
+    let bytes = std::fs::read(run.join("model.safetensors")).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    let mut names: Vec<String> =
+        header.as_object().unwrap().keys().filter(|k| *k != "__metadata__").cloned().collect();
+    names.sort();
+    names
 }

@@ -37,15 +37,16 @@ impl CorpusAdversary {
     }
 
     /// Corpus cross-entropy over the frames where `mask` is 1, with the gradient into
-    /// `encoded` (`[batch, frames, units]`) reversed and scaled by `weight`. `corpora`
-    /// holds each utterance's corpus index `[batch]`.
+    /// `encoded` (`[batch, frames, units]`) reversed and scaled by `weight`, and the share
+    /// of those frames whose corpus it tells right. `corpora` holds each utterance's
+    /// corpus index `[batch]`.
     pub fn loss(
         &self,
         encoded: &Tensor,
         corpora: &Tensor,
         mask: &Tensor,
         weight: f64,
-    ) -> Result<Tensor, tch::TchError> {
+    ) -> Result<(Tensor, Tensor), tch::TchError> {
         let size = encoded.size();
         let (b, t) = (size[0], size[1]);
         let x = self.hidden.forward(&reverse_gradient(encoded, weight)).f_relu()?;
@@ -53,7 +54,10 @@ impl CorpusAdversary {
         let index = corpora.f_view([b, 1, 1])?.f_expand([b, t, 1], false)?;
         let picked = log_probs.f_gather(2, &index, false)?.f_squeeze_dim(2)?;
         let frames = mask.f_sum(Kind::Float)?.f_clamp_min(1.0)?;
-        picked.f_mul(mask)?.f_sum(Kind::Float)?.f_neg()?.f_div(&frames)
+        let loss = picked.f_mul(mask)?.f_sum(Kind::Float)?.f_neg()?.f_div(&frames)?;
+        let right = log_probs.f_argmax(-1, false)?.f_eq_tensor(&corpora.f_view([b, 1])?)?;
+        let accuracy = right.f_to_kind(Kind::Float)?.f_mul(mask)?.f_sum(Kind::Float)?.f_div(&frames)?;
+        Ok((loss, accuracy))
     }
 
     /// Clears the classifier's gradients (before a backward pass).
@@ -118,7 +122,7 @@ mod tests {
         let encoded = Tensor::from_slice(&[1.0f32, 0.0, 1.0, 0.1, 0.0, 1.0, 0.1, 1.0]).view([2, 2, 2]);
         let corpora = Tensor::from_slice(&[0i64, 1]);
         let mask = Tensor::ones([2, 2], (Kind::Float, Device::Cpu));
-        let loss = |a: &CorpusAdversary, x: &Tensor| a.loss(x, &corpora, &mask, 1.0).unwrap();
+        let loss = |a: &CorpusAdversary, x: &Tensor| a.loss(x, &corpora, &mask, 1.0).unwrap().0;
         let first = loss(&adversary, &encoded).double_value(&[]);
         for _ in 0..30 {
             adversary.zero_grad();
@@ -127,6 +131,8 @@ mod tests {
         }
         let last = loss(&adversary, &encoded).double_value(&[]);
         assert!(last < first * 0.5, "corpus loss {first} -> {last}");
+        let (_, accuracy) = adversary.loss(&encoded, &corpora, &mask, 1.0).unwrap();
+        assert_eq!(accuracy.double_value(&[]), 1.0, "separable corpora told apart");
 
         // A step along the (reversed) gradient the inputs receive raises the corpus loss.
         let x = encoded.copy().set_requires_grad(true);

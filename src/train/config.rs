@@ -310,6 +310,13 @@ mod tests {
 
     /// A reversed or extreme VTLP range is refused with an error naming the field.
     #[test]
+    fn negative_corpus_adversarial_is_named() {
+        let config: TrainConfig = toml::from_str("[training]\ncorpus_adversarial = -0.5").unwrap();
+        let message = config.validate(Path::new("t.toml")).unwrap_err().to_string();
+        assert!(message.contains("[training] corpus_adversarial"), "{message}");
+    }
+
+    #[test]
     fn bad_vtlp_range_is_named() {
         for range in ["[1.1, 0.9]", "[0.1, 1.0]", "[1.0, 3.0]"] {
             let config: TrainConfig = toml::from_str(&format!("[augment]\nvtlp = {range}")).unwrap();

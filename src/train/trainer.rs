@@ -45,6 +45,10 @@ pub struct EpochRecord {
     pub train_loss: f64,
     /// Share of trained frames right during training (with dropout and augmentation), 0-1.
     pub train_frame_accuracy: f64,
+    /// With `corpus_adversarial`: share of trained frames whose corpus the adversary
+    /// told right, 0-1 (near chance when LSTM 2's outputs no longer show the corpus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_corpus_accuracy: Option<f64>,
     /// Frame cross-entropy on validation.
     pub val_loss: f64,
     /// Validation unweighted accuracy (per-file decisions), 0-1.
@@ -216,7 +220,7 @@ pub fn fit(
         if let Some(adversary) = adversary.as_mut() {
             adversary.set_lr(lr);
         }
-        let (train_loss, train_acc) =
+        let EpochTraining { loss: train_loss, frame_accuracy: train_acc, corpus_accuracy } =
             run_epoch(config, &context, &model, &mut opt, adversary.as_mut(), epoch, options)?;
         let eval = if keep_last {
             None
@@ -228,6 +232,7 @@ pub fn fit(
             epoch,
             train_loss,
             train_frame_accuracy: train_acc,
+            train_corpus_accuracy: corpus_accuracy,
             val_loss: val_score(|e| e.frame_loss),
             val_ua: val_score(|e| e.overall.ua),
             val_accuracy: val_score(|e| e.overall.accuracy),
@@ -247,8 +252,11 @@ pub fn fit(
                     100.0 * record.val_macro_f1
                 )
             };
+            let corpus = record
+                .train_corpus_accuracy
+                .map_or(String::new(), |a| format!(" corpus acc {:.1}%", 100.0 * a));
             eprintln!(
-                "epoch {epoch:>3}: train loss {:.3} frame acc {:.1}% | {val} | {:.0} s",
+                "epoch {epoch:>3}: train loss {:.3} frame acc {:.1}%{corpus} | {val} | {:.0} s",
                 record.train_loss,
                 100.0 * record.train_frame_accuracy,
                 record.seconds
@@ -343,7 +351,15 @@ struct EpochData<'a> {
     corpora: &'a [i64],
 }
 
-/// One pass over the training utterances; returns mean loss and frame accuracy.
+/// What an epoch of training measured (means over its batches).
+struct EpochTraining {
+    loss: f64,
+    frame_accuracy: f64,
+    /// The corpus adversary's frame accuracy, when there is one.
+    corpus_accuracy: Option<f64>,
+}
+
+/// One pass over the training utterances.
 fn run_epoch(
     config: &TrainConfig,
     context: &EpochData<'_>,
@@ -352,7 +368,7 @@ fn run_epoch(
     mut adversary: Option<&mut CorpusAdversary>,
     epoch: usize,
     FitOptions { device, show_progress, .. }: FitOptions,
-) -> Result<(f64, f64), TrainError> {
+) -> Result<EpochTraining, TrainError> {
     let schedule = &config.training;
     let EpochData { data, train, speakers, sampler, classes, corpora } = *context;
     let adversary_weight = ramped_weight(schedule.corpus_adversarial, epoch - 1, schedule.epochs);
@@ -376,7 +392,7 @@ fn run_epoch(
         absent_class_log_prior,
     };
     let norm = &model.card().normalisation;
-    let (mut loss_sum, mut acc_sum) = (0.0, 0.0);
+    let (mut loss_sum, mut acc_sum, mut corpus_acc_sum) = (0.0, 0.0, 0.0);
     for (n, batch_indices) in batches.iter().enumerate() {
         let items: Vec<BatchItem<'_>> = batch_indices
             .iter()
@@ -412,7 +428,9 @@ fn run_epoch(
         if let (Some(adversary), Some(encoded)) = (adversary.as_deref_mut(), encoded) {
             let ids: Vec<i64> = batch_indices.iter().map(|&k| corpora[k]).collect();
             let ids = Tensor::f_from_slice(&ids)?.f_to_device(device.device)?;
-            let corpus_loss = adversary.loss(&encoded, &ids, &batch.mask, adversary_weight)?;
+            let (corpus_loss, corpus_accuracy) =
+                adversary.loss(&encoded, &ids, &batch.mask, adversary_weight)?;
+            corpus_acc_sum += corpus_accuracy.double_value(&[]);
             opt.zero_grad();
             adversary.zero_grad();
             (&loss + corpus_loss).backward();
@@ -437,7 +455,11 @@ fn run_epoch(
     }
     bar.finish_and_clear();
     let n = batches.len().max(1) as f64;
-    Ok((loss_sum / n, acc_sum / n))
+    Ok(EpochTraining {
+        loss: loss_sum / n,
+        frame_accuracy: acc_sum / n,
+        corpus_accuracy: adversary.is_some().then_some(corpus_acc_sum / n),
+    })
 }
 
 /// Batches of similar-length utterances from an epoch's positions in `train` (in random

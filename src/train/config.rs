@@ -308,7 +308,7 @@ mod tests {
         assert_eq!(config.model.members, 3);
     }
 
-    /// A reversed or extreme VTLP range is refused with an error naming the field.
+    /// A negative corpus-adversarial weight is refused with an error naming the field.
     #[test]
     fn negative_corpus_adversarial_is_named() {
         let config: TrainConfig = toml::from_str("[training]\ncorpus_adversarial = -0.5").unwrap();
@@ -316,6 +316,7 @@ mod tests {
         assert!(message.contains("[training] corpus_adversarial"), "{message}");
     }
 
+    /// A reversed or extreme VTLP range is refused with an error naming the field.
     #[test]
     fn bad_vtlp_range_is_named() {
         for range in ["[1.1, 0.9]", "[0.1, 1.0]", "[1.0, 3.0]"] {

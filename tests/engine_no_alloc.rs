@@ -13,7 +13,9 @@
 
 mod engine_common;
 
-use assert_no_alloc::{AllocDisabler, assert_no_alloc};
+#[cfg(debug_assertions)]
+use assert_no_alloc::AllocDisabler;
+use assert_no_alloc::assert_no_alloc;
 use emotrace::audio::capture::capture_ring;
 use emotrace::audio::decode::decode_file;
 use emotrace::audio::resample::StreamResampler;

@@ -6,7 +6,9 @@
 //! model, and a resumed run starts it afresh.
 
 use tch::nn::{self, Module, OptimizerConfig};
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
+
+use super::batch::target_loss;
 
 /// Units of the classifier's hidden layer.
 const HIDDEN_UNITS: i64 = 64;
@@ -47,17 +49,8 @@ impl CorpusAdversary {
         mask: &Tensor,
         weight: f64,
     ) -> Result<(Tensor, Tensor), tch::TchError> {
-        let size = encoded.size();
-        let (b, t) = (size[0], size[1]);
         let x = self.hidden.forward(&reverse_gradient(encoded, weight)).f_relu()?;
-        let log_probs = self.head.forward(&x).f_log_softmax(-1, Kind::Float)?;
-        let index = corpora.f_view([b, 1, 1])?.f_expand([b, t, 1], false)?;
-        let picked = log_probs.f_gather(2, &index, false)?.f_squeeze_dim(2)?;
-        let frames = mask.f_sum(Kind::Float)?.f_clamp_min(1.0)?;
-        let loss = picked.f_mul(mask)?.f_sum(Kind::Float)?.f_neg()?.f_div(&frames)?;
-        let right = log_probs.f_argmax(-1, false)?.f_eq_tensor(&corpora.f_view([b, 1])?)?;
-        let accuracy = right.f_to_kind(Kind::Float)?.f_mul(mask)?.f_sum(Kind::Float)?.f_div(&frames)?;
-        Ok((loss, accuracy))
+        target_loss(&self.head.forward(&x), corpora, mask, mask)
     }
 
     /// Clears the classifier's gradients (before a backward pass).
@@ -92,6 +85,8 @@ fn reverse_gradient(x: &Tensor, weight: f64) -> Tensor {
 
 #[cfg(test)]
 mod tests {
+    use tch::Kind;
+
     use super::*;
 
     /// The reversal layer passes values unchanged and returns `-weight` times the gradient.

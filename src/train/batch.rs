@@ -137,19 +137,28 @@ fn masked(logits: &Tensor, batch: &Batch) -> Result<Tensor, tch::TchError> {
 /// Weighted mean cross-entropy over frames, and the share of trained frames whose
 /// argmax is right. `logits` is `[batch, frames, classes]`.
 pub fn frame_loss(logits: &Tensor, batch: &Batch) -> Result<(Tensor, Tensor), tch::TchError> {
+    target_loss(&masked(logits, batch)?, &batch.targets, &batch.weights, &batch.mask)
+}
+
+/// Cross-entropy of every frame against its utterance's target, weighted by `weights`
+/// `[batch, frames]`, and the share of the frames where `mask` is 1 whose argmax is the
+/// target. `logits` is `[batch, frames, classes]`, `targets` one index per utterance.
+pub fn target_loss(
+    logits: &Tensor,
+    targets: &Tensor,
+    weights: &Tensor,
+    mask: &Tensor,
+) -> Result<(Tensor, Tensor), tch::TchError> {
     let size = logits.size();
     let (b, t) = (size[0], size[1]);
-    let logits = masked(logits, batch)?;
     let log_probs = logits.f_log_softmax(-1, Kind::Float)?;
-    let index = batch.targets.f_view([b, 1, 1])?.f_expand([b, t, 1], false)?;
+    let index = targets.f_view([b, 1, 1])?.f_expand([b, t, 1], false)?;
     let picked = log_probs.f_gather(2, &index, false)?.f_squeeze_dim(2)?;
-    let loss = weighted_nll(&picked, &batch.weights)?;
+    let loss = weighted_nll(&picked, weights)?;
     let correct =
-        logits.f_argmax(-1, false)?.f_eq_tensor(&batch.targets.f_view([b, 1])?)?.f_to_kind(Kind::Float)?;
-    let accuracy = correct
-        .f_mul(&batch.mask)?
-        .f_sum(Kind::Float)?
-        .f_div(&batch.mask.f_sum(Kind::Float)?.f_clamp_min(1.0)?)?;
+        logits.f_argmax(-1, false)?.f_eq_tensor(&targets.f_view([b, 1])?)?.f_to_kind(Kind::Float)?;
+    let accuracy =
+        correct.f_mul(mask)?.f_sum(Kind::Float)?.f_div(&mask.f_sum(Kind::Float)?.f_clamp_min(1.0)?)?;
     Ok((loss, accuracy))
 }
 

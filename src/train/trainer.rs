@@ -425,24 +425,27 @@ fn run_epoch(
         if schedule.utterance_loss > 0.0 {
             loss += utterance_loss(&logits, &batch)? * schedule.utterance_loss;
         }
-        if let (Some(adversary), Some(encoded)) = (adversary.as_deref_mut(), encoded) {
-            let ids: Vec<i64> = batch_indices.iter().map(|&k| corpora[k]).collect();
-            let ids = Tensor::f_from_slice(&ids)?.f_to_device(device.device)?;
-            let (corpus_loss, corpus_accuracy) =
-                adversary.loss(&encoded, &ids, &batch.mask, adversary_weight)?;
-            corpus_acc_sum += corpus_accuracy.double_value(&[]);
-            opt.zero_grad();
-            adversary.zero_grad();
-            (&loss + corpus_loss).backward();
-            if schedule.clip_grad_norm > 0.0 {
-                opt.clip_grad_norm(schedule.clip_grad_norm);
+        // The corpus adversary's loss joins the emotion loss in one backward pass; the
+        // loss reported stays the emotion loss.
+        let objective = match (adversary.as_deref_mut(), &encoded) {
+            (Some(adversary), Some(encoded)) => {
+                let ids: Vec<i64> = batch_indices.iter().map(|&k| corpora[k]).collect();
+                let ids = Tensor::f_from_slice(&ids)?.f_to_device(device.device)?;
+                let (corpus_loss, corpus_accuracy) =
+                    adversary.loss(encoded, &ids, &batch.mask, adversary_weight)?;
+                corpus_acc_sum += corpus_accuracy.double_value(&[]);
+                adversary.zero_grad();
+                &loss + corpus_loss
             }
-            opt.step();
-            adversary.step();
-        } else if schedule.clip_grad_norm > 0.0 {
-            opt.backward_step_clip_norm(&loss, schedule.clip_grad_norm);
+            _ => loss.shallow_clone(),
+        };
+        if schedule.clip_grad_norm > 0.0 {
+            opt.backward_step_clip_norm(&objective, schedule.clip_grad_norm);
         } else {
-            opt.backward_step(&loss);
+            opt.backward_step(&objective);
+        }
+        if let Some(adversary) = adversary.as_deref_mut() {
+            adversary.step();
         }
         loss_sum += loss.double_value(&[]);
         acc_sum += accuracy.double_value(&[]);

@@ -103,7 +103,9 @@ fn loco_training_and_scoreboard() {
     }
     let loco_row = md.lines().find(|l| l.starts_with("| other (")).expect("LOCO row for other");
     assert!(loco_row.contains("| 8 | 2 |"), "all 8 files of both speakers: {loco_row}");
-    for condition in ["clean", "gain -20 dB", "telephone", "low cut", "reverb", "pink noise"] {
+    for condition in
+        ["clean", "gain -20 dB", "telephone", "low cut", "reverb", "pink noise", "each file peak-normalised"]
+    {
         assert!(md.lines().any(|l| l.starts_with(&format!("| {condition}"))), "{condition} row:\n{md}");
     }
 

@@ -64,6 +64,7 @@ fn draws_follow_the_config() {
                     7
                 }
                 Condition::Narrowband8k => 8,
+                Condition::PeakNormaliseDb(_) => unreachable!("the chain draws no peak normalisation"),
             };
             counts[slot] += 1;
         }

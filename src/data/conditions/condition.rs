@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::convolve::reverberate;
 use super::filters::{TELEPHONE_BAND_HZ, high_cut, low_cut, random_equaliser, telephone_band};
-use super::level::{apply_gain_db, hard_clip, limit_peaks};
+use super::level::{apply_gain_db, hard_clip, limit_peaks, normalise_peak};
 use super::narrowband::narrowband_8k;
 use super::noise::{babble, brown_noise, pink_noise, white_noise};
 use super::room::{DRR_RANGE_DB, RT60_RANGE_S, room_impulse_response};
@@ -82,6 +82,11 @@ pub enum Condition {
     HighCutHz(f64),
     /// A gain in dB (-120 ..= 60), then the peak limiter, so loud gains do not clip.
     GainDb(f64),
+    /// The whole clip scaled so its peak sits at this level, dBFS (-60 ..= 0): a corpus
+    /// or recorder that normalises file by file, as a slow automatic gain control leaves
+    /// speech. Unlike [`Condition::GainDb`] the gain differs from clip to clip, so a loud
+    /// utterance and a quiet one of the same speaker come out alike.
+    PeakNormaliseDb(f64),
     /// Down to 8 kHz and back up: nothing left above 4 kHz.
     #[serde(rename = "narrowband_8k")]
     Narrowband8k,
@@ -112,7 +117,7 @@ impl Condition {
             Self::Noise { .. } => Stage::Noise,
             Self::Equaliser { .. } | Self::OverdriveDb(_) => Stage::Microphone,
             Self::Telephone | Self::LowCutHz(_) | Self::HighCutHz(_) => Stage::Band,
-            Self::GainDb(_) => Stage::Gain,
+            Self::GainDb(_) | Self::PeakNormaliseDb(_) => Stage::Gain,
             Self::Narrowband8k => Stage::Codec,
         }
     }
@@ -134,6 +139,7 @@ impl Condition {
             Self::LowCutHz(hz) => check_range("low_cut_hz", hz, 1.0, 20_000.0, "1 ..= 20000 Hz"),
             Self::HighCutHz(hz) => check_range("high_cut_hz", hz, 100.0, 100_000.0, "100 ..= 100000 Hz"),
             Self::GainDb(db) => check_range("gain_db", db, -120.0, 60.0, "-120 ..= 60 dB"),
+            Self::PeakNormaliseDb(db) => check_range("peak_normalise_db", db, -60.0, 0.0, "-60 ..= 0 dBFS"),
             Self::Telephone | Self::Narrowband8k => Ok(0.0),
         };
         checked.map(|_| ())
@@ -181,6 +187,7 @@ impl Condition {
                 apply_gain_db(&mut out, db);
                 limit_peaks(&mut out, sample_rate_hz);
             }
+            Self::PeakNormaliseDb(db) => normalise_peak(&mut out, db),
             Self::Narrowband8k => out = narrowband_8k(samples, sample_rate_hz)?,
         }
         Ok(out)
@@ -201,6 +208,7 @@ impl fmt::Display for Condition {
             Self::LowCutHz(hz) => write!(f, "low cut {hz} Hz"),
             Self::HighCutHz(hz) => write!(f, "high cut {hz} Hz"),
             Self::GainDb(db) => write!(f, "gain {db:+} dB, limited"),
+            Self::PeakNormaliseDb(db) => write!(f, "each file peak-normalised to {db} dBFS"),
             Self::Narrowband8k => write!(f, "8 kHz down-up"),
         }
     }

@@ -15,6 +15,7 @@ fn every_condition() -> Vec<Condition> {
         Condition::HighCutHz(4000.0),
         Condition::GainDb(-20.0),
         Condition::GainDb(10.0),
+        Condition::PeakNormaliseDb(-6.0),
         Condition::Narrowband8k,
     ];
     all.extend(NoiseKind::ALL.map(|kind| Condition::Noise { kind, snr_db: 5.0 }));
@@ -30,6 +31,7 @@ fn names_in_configs() {
     assert_eq!(json(Condition::Narrowband8k), r#""narrowband_8k""#);
     assert_eq!(json(Condition::GainDb(-20.0)), r#"{"gain_db":-20.0}"#);
     assert_eq!(json(Condition::LowCutHz(200.0)), r#"{"low_cut_hz":200.0}"#);
+    assert_eq!(json(Condition::PeakNormaliseDb(-6.0)), r#"{"peak_normalise_db":-6.0}"#);
     assert_eq!(
         json(Condition::Noise { kind: NoiseKind::Babble, snr_db: 5.0 }),
         r#"{"noise":{"kind":"babble","snr_db":5.0}}"#
@@ -107,6 +109,7 @@ fn bad_parameters_are_errors() {
         Condition::Noise { kind: NoiseKind::White, snr_db: f64::INFINITY },
         Condition::Equaliser { max_gain_db: -1.0 },
         Condition::OverdriveDb(-3.0),
+        Condition::PeakNormaliseDb(3.0),
     ] {
         let err = bad.apply(&x, 16_000, &mut rng, &[]).unwrap_err();
         assert!(matches!(err, ConditionError::BadParameter { .. }), "{bad:?}: {err}");

@@ -1,4 +1,4 @@
-//! Level changes: a gain in dB, a look-ahead peak limiter that keeps a loud gain from
+//! Level changes: a gain in dB, peak normalisation of a whole clip, a look-ahead peak limiter that keeps a loud gain from
 //! clipping (as a recorder's automatic limiter would), and hard clipping (an overdriven
 //! microphone preamplifier or converter).
 //!
@@ -25,6 +25,15 @@ pub const LIMITER_RELEASE_MS: f64 = 80.0;
 pub fn apply_gain_db(samples: &mut [f32], gain_db: f64) {
     let gain = 10f64.powf(gain_db / 20.0);
     samples.iter_mut().for_each(|v| *v = (f64::from(*v) * gain) as f32);
+}
+
+/// Scales `samples` so the largest magnitude is `peak_db` dBFS; digital silence stays
+/// silent.
+pub fn normalise_peak(samples: &mut [f32], peak_db: f64) {
+    let peak = samples.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if peak > 0.0 {
+        apply_gain_db(samples, peak_db - 20.0 * f64::from(peak).log10());
+    }
 }
 
 /// Clamps `samples` to `[-level, level]`.
@@ -145,6 +154,23 @@ mod tests {
         assert!(ramp.windows(2).all(|w| w[1] <= w[0]), "gain falls monotonically into the peak");
         assert!(x[1999] < 0.1 * 0.5 && x[2001] < 0.1 * 0.5, "the neighbours are limited too");
         assert!(x[3999] > 0.08 && x[3999] > x[2500], "and the gain recovers over the release");
+    }
+
+    /// Peak normalisation puts a quiet and a loud copy of the same clip at the same level
+    /// (the peak at the asked dBFS, the shape kept); silence stays silent.
+    #[test]
+    fn peak_normalisation_equalises_levels() {
+        let speech = speech_clip();
+        let (mut quiet, mut loud) = (speech.clone(), speech.clone());
+        apply_gain_db(&mut quiet, -30.0);
+        apply_gain_db(&mut loud, 6.0);
+        normalise_peak(&mut quiet, -6.0);
+        normalise_peak(&mut loud, -6.0);
+        assert!((20.0 * f64::from(peak(&quiet)).log10() + 6.0).abs() < 1e-4);
+        assert!(quiet.iter().zip(&loud).all(|(a, b)| (a - b).abs() < 1e-5));
+        let mut silence = vec![0.0f32; 100];
+        normalise_peak(&mut silence, -6.0);
+        assert!(silence.iter().all(|&v| v == 0.0));
     }
 
     /// Gain in dB is an amplitude ratio; hard clipping clamps.

@@ -1,6 +1,6 @@
-//! Level changes: a gain in dB, peak normalisation of a whole clip, a look-ahead peak limiter that keeps a loud gain from
-//! clipping (as a recorder's automatic limiter would), and hard clipping (an overdriven
-//! microphone preamplifier or converter).
+//! Level changes: a gain in dB, peak normalisation of a whole clip, a look-ahead peak
+//! limiter that keeps a loud gain from clipping (as a recorder's automatic limiter
+//! would), and hard clipping (an overdriven microphone preamplifier or converter).
 //!
 //! The limiter works on the whole clip at once (no output delay). Its gain envelope is:
 //! the gain each sample needs (`ceiling / |x|`, at most 1), its minimum over the next

@@ -5,7 +5,8 @@
 //! - leave one corpus out: for each corpus, a model of the same recipe trained without
 //!   it (`train --loco`), scored on all of it;
 //! - recording conditions: RAVDESS held-out speakers through a gain, a telephone band, a
-//!   low cut, a room, noise (`train::conditions`), beside the clean score.
+//!   low cut, a room, noise, and each file normalised to one peak level
+//!   (`cli::scoreboard_conditions`), beside the clean score.
 //!
 //! Every row is scored as the monitor answers: the top class of all seven. UA is the mean
 //! recall over the classes the corpus has, and chance is one over their number. "UA, own

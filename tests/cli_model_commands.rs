@@ -126,7 +126,7 @@ fn train_predict_eval_runs() {
     assert!(
         std::fs::read_to_string(out_dir.join("report.md"))
             .unwrap()
-            .contains("| class | support | precision | recall | F1 |")
+            .contains("| class | support | answered | precision | recall | F1 |")
     );
     // The default split is the model's test speakers: actor 17 only.
     let table = ok(&emotrace(

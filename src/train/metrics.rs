@@ -25,6 +25,10 @@ pub struct ClassScores {
     pub class: Emotion,
     /// Utterances truly of this class.
     pub support: u64,
+    /// Utterances answered as this class, whatever their truth: where a model's answers
+    /// go, a class the scored corpus lacks included (absent from reports before it).
+    #[serde(default)]
+    pub answered: u64,
     /// Of those predicted as this class, the share that were, 0-1.
     pub precision: f64,
     /// Of those of this class, the share predicted as it, 0-1.
@@ -95,9 +99,9 @@ impl Confusion {
         for class in Emotion::ALL {
             let i = class.index();
             let support: u64 = self.counts[i].iter().sum();
-            let predicted: u64 = (0..N).map(|t| self.counts[t][i]).sum();
+            let answered: u64 = (0..N).map(|t| self.counts[t][i]).sum();
             let tp = self.counts[i][i] as f64;
-            let precision = if predicted > 0 { tp / predicted as f64 } else { 0.0 };
+            let precision = if answered > 0 { tp / answered as f64 } else { 0.0 };
             let recall = if support > 0 { tp / support as f64 } else { 0.0 };
             let f1 =
                 if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
@@ -106,7 +110,7 @@ impl Confusion {
                 recall_sum += recall;
                 f1_sum += f1;
             }
-            per_class.push(ClassScores { class, support, precision, recall, f1 });
+            per_class.push(ClassScores { class, support, answered, precision, recall, f1 });
         }
         let mean = |sum: f64| if present > 0 { sum / present as f64 } else { 0.0 };
         Metrics {
@@ -158,6 +162,30 @@ mod tests {
         let f1_neutral = 2.0 * (8.0 / 9.0) * 0.8 / (8.0 / 9.0 + 0.8);
         assert!((m.macro_f1 - (f1_sad + f1_neutral) / 2.0).abs() < 1e-12);
         assert!((c.normalised()[0][2] - 0.2).abs() < 1e-12);
+        let answered: Vec<u64> = m.per_class.iter().map(|c| c.answered).collect();
+        assert_eq!(answered, [9, 0, 3, 0, 0, 0, 0]);
         assert_eq!(argmax(&[0.1, 0.5, 0.5, 0.2]), 1);
+    }
+
+    /// A class no file carries still counts the files answered as it, and stays out of UA.
+    #[test]
+    fn answers_to_an_absent_class_are_counted() {
+        let mut c = Confusion::default();
+        c.add(Emotion::Neutral, Emotion::Disgust);
+        c.add(Emotion::Neutral, Emotion::Neutral);
+        c.add(Emotion::Sad, Emotion::Disgust);
+        let m = c.metrics();
+        let disgust = &m.per_class[Emotion::Disgust.index()];
+        assert_eq!((disgust.support, disgust.answered), (0, 2));
+        assert_eq!(m.classes_present, 2);
+        assert!((m.ua - 0.5 / 2.0).abs() < 1e-12, "ua {}", m.ua);
+    }
+
+    /// Reports written before `answered` existed still read.
+    #[test]
+    fn old_class_scores_read_with_no_answers() {
+        let old = r#"{"class":"sad","support":3,"precision":0.5,"recall":1.0,"f1":0.6}"#;
+        let scores: ClassScores = serde_json::from_str(old).unwrap();
+        assert_eq!((scores.support, scores.answered), (3, 0));
     }
 }

@@ -63,15 +63,20 @@ pub fn headline(m: &Metrics) -> String {
     )
 }
 
-/// Per-class precision / recall / F1 as a Markdown table (also readable in a terminal).
+/// Per-class support, share of all answers, precision / recall / F1 as a Markdown table
+/// (also readable in a terminal).
 pub fn class_table(m: &Metrics) -> String {
-    let mut s = String::from("| class | support | precision | recall | F1 |\n|---|---:|---:|---:|---:|\n");
+    let mut s = String::from(
+        "| class | support | answered | precision | recall | F1 |\n|---|---:|---:|---:|---:|---:|\n",
+    );
+    let total = m.count.max(1) as f64;
     for c in &m.per_class {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.1} % | {:.1} % | {:.1} % |",
+            "| {} | {} | {:.1} % | {:.1} % | {:.1} % | {:.1} % |",
             c.class,
             c.support,
+            100.0 * c.answered as f64 / total,
             100.0 * c.precision,
             100.0 * c.recall,
             100.0 * c.f1

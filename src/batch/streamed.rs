@@ -21,6 +21,7 @@ use super::signal::{for_each_chunk_16k, streamed_trim_range};
 use crate::audio::resample::TARGET_RATE_HZ;
 use crate::features::StreamingExtractor;
 use crate::model::card::Decision;
+use crate::model::file::decide;
 use crate::model::timeline::{FilePrediction, TimelinePoint};
 use crate::model::{Emotion, EmotionModel, Probabilities, StreamError, StreamState};
 use crate::train::metrics::argmax;
@@ -87,23 +88,33 @@ struct RunningDecision {
     sum_all: [f64; Emotion::COUNT],
     sum_after_warmup: [f64; Emotion::COUNT],
     last: Probabilities,
+    /// The first frames while the half rule may still answer from them (fewer than twice
+    /// the warm-up); empty for the other rules.
+    early: Vec<Probabilities>,
 }
 
 impl RunningDecision {
     fn new(rule: Decision) -> Self {
         let zeros = [0.0; Emotion::COUNT];
-        Self { rule, frames: 0, sum_all: zeros, sum_after_warmup: zeros, last: [0.0; Emotion::COUNT] }
+        Self { rule, frames: 0, sum_all: zeros, sum_after_warmup: zeros, last: [0.0; Emotion::COUNT], early: Vec::new() }
     }
 
     fn add(&mut self, index: u64, p: &Probabilities) {
         let warmup = match self.rule {
-            Decision::MeanAfterWarmup { warmup_frames } => warmup_frames as u64,
+            Decision::MeanAfterWarmup { warmup_frames } | Decision::MeanAfterWarmupOrHalf { warmup_frames } => {
+                warmup_frames as u64
+            }
             Decision::LastFrame => u64::MAX,
         };
         for (k, &v) in p.iter().enumerate() {
             self.sum_all[k] += f64::from(v);
             if index >= warmup {
                 self.sum_after_warmup[k] += f64::from(v);
+            }
+        }
+        if let Decision::MeanAfterWarmupOrHalf { warmup_frames } = self.rule {
+            if self.early.len() < 2 * warmup_frames {
+                self.early.push(*p);
             }
         }
         self.last = *p;
@@ -119,6 +130,14 @@ impl RunningDecision {
                 mean(&self.sum_after_warmup, self.frames - warmup_frames as u64)
             }
             Decision::MeanAfterWarmup { .. } => mean(&self.sum_all, self.frames),
+            // Every frame is still held: `decide` picks the second half.
+            Decision::MeanAfterWarmupOrHalf { .. } if self.frames == self.early.len() as u64 => {
+                decide(self.rule, &self.early)
+            }
+            // At least twice the warm-up: from the warm-up on.
+            Decision::MeanAfterWarmupOrHalf { warmup_frames } => {
+                mean(&self.sum_after_warmup, self.frames - warmup_frames as u64)
+            }
         }
     }
 }
@@ -221,7 +240,6 @@ pub fn score_streamed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::file::decide;
 
     /// The running decision equals `decide` over the same frames, for every rule and for
     /// fewer frames than the warm-up.
@@ -234,8 +252,12 @@ mod tests {
             Decision::MeanAfterWarmup { warmup_frames: 0 },
             Decision::MeanAfterWarmup { warmup_frames: 4 },
             Decision::MeanAfterWarmup { warmup_frames: 20 },
+            Decision::MeanAfterWarmupOrHalf { warmup_frames: 0 },
+            Decision::MeanAfterWarmupOrHalf { warmup_frames: 3 },
+            Decision::MeanAfterWarmupOrHalf { warmup_frames: 4 },
+            Decision::MeanAfterWarmupOrHalf { warmup_frames: 20 },
         ] {
-            for n in [0, 1, 5, 9] {
+            for n in [0, 1, 5, 6, 7, 8, 9] {
                 let mut running = RunningDecision::new(rule);
                 frames[..n].iter().enumerate().for_each(|(i, p)| running.add(i as u64, p));
                 let expected = decide(rule, &frames[..n]);

@@ -37,6 +37,12 @@ pub enum Decision {
         /// Frames ignored at the start.
         warmup_frames: usize,
     },
+    /// As `MeanAfterWarmup` for an utterance at least twice the warm-up; a shorter one is
+    /// answered by its second half, not by all of it (models/any-voice.md, amendment 28).
+    MeanAfterWarmupOrHalf {
+        /// Frames ignored at the start of a long utterance.
+        warmup_frames: usize,
+    },
     /// The probabilities after the last frame.
     LastFrame,
 }

@@ -285,6 +285,7 @@ pub fn decide(decision: Decision, frames: &[Probabilities]) -> Probabilities {
                 0..frames.len()
             }
         }
+        Decision::MeanAfterWarmupOrHalf { warmup_frames } => warmup_frames.min(frames.len() / 2)..frames.len(),
     };
     let mut mean = [0.0f32; Emotion::COUNT];
     let n = chosen.len().max(1) as f32;
@@ -456,6 +457,11 @@ mod tests {
         assert_eq!(mean[0..2], [0.25, 0.75]);
         let short = decide(Decision::MeanAfterWarmup { warmup_frames: 10 }, &frames);
         assert_eq!(short[0..2], [0.4, 0.6]);
+        // Five frames, warm-up 10: from frame 5 / 2 = 2 on, the three b frames.
+        assert_eq!(decide(Decision::MeanAfterWarmupOrHalf { warmup_frames: 10 }, &frames), b);
+        // Warm-up 1 is under half of five frames: as `MeanAfterWarmup`.
+        assert_eq!(decide(Decision::MeanAfterWarmupOrHalf { warmup_frames: 1 }, &frames), mean);
+        assert_eq!(decide(Decision::MeanAfterWarmupOrHalf { warmup_frames: 10 }, &[a]), a);
         assert_eq!(decide(Decision::LastFrame, &[]), [0.0; 7]);
     }
 }

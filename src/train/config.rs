@@ -308,6 +308,14 @@ mod tests {
         assert_eq!(config.model.members, 3);
     }
 
+    /// The half rule is written in a recipe as its kind and warm-up.
+    #[test]
+    fn half_rule_parses() {
+        let config: TrainConfig =
+            toml::from_str("[decision]\nkind = \"mean_after_warmup_or_half\"\nwarmup_frames = 175").unwrap();
+        assert_eq!(config.decision, Decision::MeanAfterWarmupOrHalf { warmup_frames: 175 });
+    }
+
     /// A negative corpus-adversarial weight is refused with an error naming the field.
     #[test]
     fn negative_corpus_adversarial_is_named() {

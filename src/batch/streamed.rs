@@ -96,14 +96,20 @@ struct RunningDecision {
 impl RunningDecision {
     fn new(rule: Decision) -> Self {
         let zeros = [0.0; Emotion::COUNT];
-        Self { rule, frames: 0, sum_all: zeros, sum_after_warmup: zeros, last: [0.0; Emotion::COUNT], early: Vec::new() }
+        Self {
+            rule,
+            frames: 0,
+            sum_all: zeros,
+            sum_after_warmup: zeros,
+            last: [0.0; Emotion::COUNT],
+            early: Vec::new(),
+        }
     }
 
     fn add(&mut self, index: u64, p: &Probabilities) {
         let warmup = match self.rule {
-            Decision::MeanAfterWarmup { warmup_frames } | Decision::MeanAfterWarmupOrHalf { warmup_frames } => {
-                warmup_frames as u64
-            }
+            Decision::MeanAfterWarmup { warmup_frames }
+            | Decision::MeanAfterWarmupOrHalf { warmup_frames } => warmup_frames as u64,
             Decision::LastFrame => u64::MAX,
         };
         for (k, &v) in p.iter().enumerate() {

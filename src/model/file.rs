@@ -285,7 +285,9 @@ pub fn decide(decision: Decision, frames: &[Probabilities]) -> Probabilities {
                 0..frames.len()
             }
         }
-        Decision::MeanAfterWarmupOrHalf { warmup_frames } => warmup_frames.min(frames.len() / 2)..frames.len(),
+        Decision::MeanAfterWarmupOrHalf { warmup_frames } => {
+            warmup_frames.min(frames.len() / 2)..frames.len()
+        }
     };
     let mut mean = [0.0f32; Emotion::COUNT];
     let n = chosen.len().max(1) as f32;

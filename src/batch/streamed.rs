@@ -118,10 +118,10 @@ impl RunningDecision {
                 self.sum_after_warmup[k] += f64::from(v);
             }
         }
-        if let Decision::MeanAfterWarmupOrHalf { warmup_frames } = self.rule {
-            if self.early.len() < 2 * warmup_frames {
-                self.early.push(*p);
-            }
+        if let Decision::MeanAfterWarmupOrHalf { warmup_frames } = self.rule
+            && self.early.len() < 2 * warmup_frames
+        {
+            self.early.push(*p);
         }
         self.last = *p;
         self.frames += 1;

@@ -36,6 +36,7 @@ fn small_card(dims: usize) -> ModelCard {
         speaker_norm: SpeakerNorm::MeanStd,
         session_prior_frames: 50.0,
         level: LevelColumns::of(&features),
+        dual_input: false,
     };
     ModelCard::new("tiny", features, Preprocess::default(), norm, arch)
 }

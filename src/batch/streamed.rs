@@ -21,7 +21,7 @@ use super::signal::{for_each_chunk_16k, streamed_trim_range};
 use crate::audio::resample::TARGET_RATE_HZ;
 use crate::features::StreamingExtractor;
 use crate::model::card::Decision;
-use crate::model::file::decide;
+use crate::model::file::{decide, frame_weight};
 use crate::model::timeline::{FilePrediction, TimelinePoint};
 use crate::model::{Emotion, EmotionModel, Probabilities, StreamError, StreamState};
 use crate::train::metrics::argmax;
@@ -85,8 +85,12 @@ fn step(
 struct RunningDecision {
     rule: Decision,
     frames: u64,
+    /// Weighted sums of the frame probabilities and of their weights (each frame's weight
+    /// is `frame_weight`'s, 1 but for the confidence-weighted rule).
     sum_all: [f64; Emotion::COUNT],
+    weight_all: f64,
     sum_after_warmup: [f64; Emotion::COUNT],
+    weight_after_warmup: f64,
     last: Probabilities,
     /// The first frames while the half rule may still answer from them (fewer than twice
     /// the warm-up); empty for the other rules.
@@ -100,23 +104,35 @@ impl RunningDecision {
             rule,
             frames: 0,
             sum_all: zeros,
+            weight_all: 0.0,
             sum_after_warmup: zeros,
+            weight_after_warmup: 0.0,
             last: [0.0; Emotion::COUNT],
             early: Vec::new(),
         }
     }
 
-    fn add(&mut self, index: u64, p: &Probabilities) {
-        let warmup = match self.rule {
+    fn warmup(&self) -> u64 {
+        match self.rule {
             Decision::MeanAfterWarmup { warmup_frames }
-            | Decision::MeanAfterWarmupOrHalf { warmup_frames } => warmup_frames as u64,
+            | Decision::MeanAfterWarmupOrHalf { warmup_frames }
+            | Decision::ConfidenceWeightedAfterWarmup { warmup_frames } => warmup_frames as u64,
             Decision::LastFrame => u64::MAX,
-        };
+        }
+    }
+
+    fn add(&mut self, index: u64, p: &Probabilities) {
+        let weight = frame_weight(self.rule, p);
+        let after_warmup = index >= self.warmup();
         for (k, &v) in p.iter().enumerate() {
-            self.sum_all[k] += f64::from(v);
-            if index >= warmup {
-                self.sum_after_warmup[k] += f64::from(v);
+            self.sum_all[k] += weight * f64::from(v);
+            if after_warmup {
+                self.sum_after_warmup[k] += weight * f64::from(v);
             }
+        }
+        self.weight_all += weight;
+        if after_warmup {
+            self.weight_after_warmup += weight;
         }
         if let Decision::MeanAfterWarmupOrHalf { warmup_frames } = self.rule
             && self.early.len() < 2 * warmup_frames
@@ -129,21 +145,18 @@ impl RunningDecision {
 
     /// All zeros for no frames, as `decide` gives.
     fn result(&self) -> Probabilities {
-        let mean = |sum: &[f64; Emotion::COUNT], n: u64| sum.map(|s| (s / n.max(1) as f64) as f32);
+        let mean = |sum: &[f64; Emotion::COUNT], weight: f64| {
+            sum.map(|s| if weight > 0.0 { (s / weight) as f32 } else { 0.0 })
+        };
         match self.rule {
             Decision::LastFrame => self.last,
-            Decision::MeanAfterWarmup { warmup_frames } if self.frames > warmup_frames as u64 => {
-                mean(&self.sum_after_warmup, self.frames - warmup_frames as u64)
-            }
-            Decision::MeanAfterWarmup { .. } => mean(&self.sum_all, self.frames),
             // Every frame is still held: `decide` picks the second half.
             Decision::MeanAfterWarmupOrHalf { .. } if self.frames == self.early.len() as u64 => {
                 decide(self.rule, &self.early)
             }
-            // At least twice the warm-up: from the warm-up on.
-            Decision::MeanAfterWarmupOrHalf { warmup_frames } => {
-                mean(&self.sum_after_warmup, self.frames - warmup_frames as u64)
-            }
+            // Longer than the warm-up (for the half rule, at least twice it): from it on.
+            _ if self.frames > self.warmup() => mean(&self.sum_after_warmup, self.weight_after_warmup),
+            _ => mean(&self.sum_all, self.weight_all),
         }
     }
 }
@@ -262,6 +275,9 @@ mod tests {
             Decision::MeanAfterWarmupOrHalf { warmup_frames: 3 },
             Decision::MeanAfterWarmupOrHalf { warmup_frames: 4 },
             Decision::MeanAfterWarmupOrHalf { warmup_frames: 20 },
+            Decision::ConfidenceWeightedAfterWarmup { warmup_frames: 0 },
+            Decision::ConfidenceWeightedAfterWarmup { warmup_frames: 4 },
+            Decision::ConfidenceWeightedAfterWarmup { warmup_frames: 20 },
         ] {
             for n in [0, 1, 5, 6, 7, 8, 9] {
                 let mut running = RunningDecision::new(rule);

@@ -35,7 +35,7 @@ fn libtorch_weights(model: &EmotionModel) -> Result<StreamWeights, StreamError> 
 
 impl FrameClassifier for LibtorchClassifier {
     fn input_dim(&self) -> usize {
-        self.model.card().architecture.input_dims
+        self.model.card().normalisation.dims()
     }
 
     fn reset(&mut self) {

@@ -13,6 +13,11 @@
 //! statistics (see `data::speaker_norm`); [`FrameNormaliser`] does all of it frame by
 //! frame for a live session.
 //!
+//! Optionally (`dual_input`, with speaker normalisation) the network hears each frame
+//! twice: z-scored, as a model without speaker normalisation hears it, then normalised by
+//! the speaker's statistics; a session that stays in one emotion, whose statistics hold
+//! that emotion, still leaves it audible in the first half.
+//!
 //! Optionally (`level`) the raw frame's level-dependent values are first taken relative
 //! to the utterance's running speech level (see `data::level`), before the z-score; the
 //! statistics are then those of level-relative frames.
@@ -48,6 +53,10 @@ pub struct NormStats {
     /// (older cards) leaves raw values as they are.
     #[serde(default)]
     pub level: Option<LevelColumns>,
+    /// Each frame twice, z-scored and speaker-normalised (`input_dims` = 2 x `dims`);
+    /// false in older cards.
+    #[serde(default)]
+    pub dual_input: bool,
 }
 
 /// Accumulates sums in f64 over any number of row-major `[frames, dims]` matrices.
@@ -101,6 +110,7 @@ impl NormAccumulator {
             speaker_norm: SpeakerNorm::Off,
             session_prior_frames: 0.0,
             level: None,
+            dual_input: false,
         }
     }
 }
@@ -116,12 +126,19 @@ impl NormStats {
             speaker_norm: SpeakerNorm::Off,
             session_prior_frames: 0.0,
             level: None,
+            dual_input: false,
         }
     }
 
-    /// Number of dimensions.
+    /// Number of dimensions of a raw frame.
     pub fn dims(&self) -> usize {
         self.mean.len()
+    }
+
+    /// Number of values per normalised frame, what the network takes: twice `dims` with
+    /// `dual_input`.
+    pub fn input_dims(&self) -> usize {
+        if self.dual_input { 2 * self.dims() } else { self.dims() }
     }
 
     /// Normalises one frame into `out`; non-finite inputs become 0 (the training mean).
@@ -131,22 +148,18 @@ impl NormStats {
         }
     }
 
-    /// Normalises one utterance's row-major `[frames, dims]` matrix in place as a stream
-    /// would that heard only this utterance: equals [`FrameNormaliser::apply`] frame by
-    /// frame from a fresh session.
-    pub fn apply_sequence_in_place(&self, data: &mut [f32]) {
-        let mut frames = FrameNormaliser::new(self.dims());
-        for frame in data.chunks_exact_mut(self.dims().max(1)) {
-            frames.apply_in_place(self, frame);
-        }
-    }
-
-    /// Normalises one utterance of a speaker whose statistics are known (training and
-    /// evaluation): z-score, the speaker's statistics, then the running mean.
-    pub fn apply_sequence_for_speaker(&self, data: &mut [f32], speaker: &SpeakerStats) {
-        let mut frames = FrameNormaliser::for_speaker(speaker.clone());
-        for frame in data.chunks_exact_mut(self.dims().max(1)) {
-            frames.apply_in_place(self, frame);
+    /// Normalises one utterance's raw row-major `[frames, dims]` matrix into `out`
+    /// (`[frames, input_dims]`) as a stream would: from a fresh session, or with a speaker
+    /// whose statistics are known (training and evaluation). Equals
+    /// [`FrameNormaliser::apply`] frame by frame.
+    pub fn normalise_sequence(&self, raw: &[f32], speaker: Option<&SpeakerStats>, out: &mut [f32]) {
+        let mut frames = match speaker {
+            Some(stats) => FrameNormaliser::for_speaker(self, stats.clone()),
+            None => FrameNormaliser::new(self),
+        };
+        let (dims, input_dims) = (self.dims().max(1), self.input_dims().max(1));
+        for (frame, normalised) in raw.chunks_exact(dims).zip(out.chunks_exact_mut(input_dims)) {
+            frames.apply(self, frame, normalised);
         }
     }
 
@@ -188,7 +201,7 @@ impl NormStats {
 }
 
 /// The running per-utterance mean of z-scored frames (streaming half of
-/// [`NormStats::apply_sequence_in_place`]).
+/// [`NormStats::normalise_sequence`]).
 #[derive(Debug, Clone)]
 pub struct RunningMean {
     sum: Vec<f32>,
@@ -237,19 +250,19 @@ enum Speaker {
 }
 
 impl FrameNormaliser {
-    /// A fresh session.
-    pub fn new(dims: usize) -> Self {
+    /// A fresh session of a model normalised by `norm`.
+    pub fn new(norm: &NormStats) -> Self {
         Self {
-            running: RunningMean::new(dims),
-            speaker: Speaker::Session(SpeakerAccumulator::new(dims)),
+            running: RunningMean::new(norm.input_dims()),
+            speaker: Speaker::Session(SpeakerAccumulator::new(norm.dims())),
             level: LevelTracker::default(),
         }
     }
 
     /// A speaker whose statistics are known.
-    pub fn for_speaker(stats: SpeakerStats) -> Self {
+    pub fn for_speaker(norm: &NormStats, stats: SpeakerStats) -> Self {
         Self {
-            running: RunningMean::new(stats.mean.len()),
+            running: RunningMean::new(norm.input_dims()),
             speaker: Speaker::Known(stats),
             level: LevelTracker::default(),
         }
@@ -270,29 +283,18 @@ impl FrameNormaliser {
         }
     }
 
-    /// Normalises one raw frame into `out` (level, z-score, speaker statistics, running mean).
+    /// Normalises one raw frame into `out` (`input_dims` values: level, z-score, speaker
+    /// statistics, running mean).
     pub fn apply(&mut self, norm: &NormStats, frame: &[f32], out: &mut [f32]) {
+        let (z, second) = out.split_at_mut(norm.dims());
         match &norm.level {
             Some(columns) => {
-                out.copy_from_slice(frame);
-                self.level.apply(columns, out);
-                norm.apply_in_place(out);
+                z.copy_from_slice(frame);
+                self.level.apply(columns, z);
+                norm.apply_in_place(z);
             }
-            None => norm.apply_into(frame, out),
+            None => norm.apply_into(frame, z),
         }
-        self.normalise_z(norm, out);
-    }
-
-    /// [`FrameNormaliser::apply`] in place.
-    fn apply_in_place(&mut self, norm: &NormStats, frame: &mut [f32]) {
-        if let Some(columns) = &norm.level {
-            self.level.apply(columns, frame);
-        }
-        norm.apply_in_place(frame);
-        self.normalise_z(norm, frame);
-    }
-
-    fn normalise_z(&mut self, norm: &NormStats, z: &mut [f32]) {
         if norm.speaker_norm != SpeakerNorm::Off {
             let stats = match &mut self.speaker {
                 Speaker::Session(acc) => {
@@ -301,10 +303,19 @@ impl FrameNormaliser {
                 }
                 Speaker::Known(stats) => stats,
             };
-            stats.apply(norm.speaker_norm, z);
+            // Dual input: the z-scored frame stays, its speaker-normalised copy follows.
+            let normalised = if norm.dual_input {
+                second.copy_from_slice(z);
+                second
+            } else {
+                z
+            };
+            stats.apply(norm.speaker_norm, normalised);
+        } else if norm.dual_input {
+            second.copy_from_slice(z);
         }
         if norm.running_prior_frames > 0.0 {
-            self.running.apply(norm.running_prior_frames, z);
+            self.running.apply(norm.running_prior_frames, out);
         }
     }
 }
@@ -333,8 +344,30 @@ mod tests {
     #[test]
     fn running_mean_is_causal_and_matches_formula() {
         let stats = NormStats { running_prior_frames: 1.0, ..NormStats::identity(1) };
-        let mut data = [2.0f32, 4.0, 0.0];
-        stats.apply_sequence_in_place(&mut data);
+        let mut data = [0.0f32; 3];
+        stats.normalise_sequence(&[2.0, 4.0, 0.0], None, &mut data);
         assert_eq!(data, [2.0 - 2.0 / 2.0, 4.0 - 6.0 / 3.0, 0.0 - 6.0 / 4.0]);
+    }
+
+    /// Dual input: each frame's z-score, then its speaker-normalised copy; a fresh
+    /// session's statistics are those of its frames so far.
+    #[test]
+    fn dual_input_keeps_the_z_score_beside_the_speaker_normalised_frame() {
+        let stats = NormStats {
+            mean: vec![1.0],
+            speaker_norm: SpeakerNorm::MeanStd,
+            dual_input: true,
+            ..NormStats::identity(1)
+        };
+        assert_eq!(stats.input_dims(), 2);
+        let speaker = SpeakerStats { mean: vec![1.0], std: vec![2.0] };
+        let mut out = [0.0f32; 4];
+        stats.normalise_sequence(&[4.0, 0.0], Some(&speaker), &mut out);
+        assert_eq!(out, [3.0, 1.0, -1.0, -1.0]);
+        // A fresh session without a prior: the first frame is its own mean, std the floor.
+        let mut out = [0.0f32; 4];
+        stats.normalise_sequence(&[4.0, 0.0], None, &mut out);
+        assert_eq!(out[..3], [3.0, 0.0, -1.0]);
+        assert!((out[3] - -1.0).abs() < 1e-6, "(-1 - 1) / 2: {out:?}");
     }
 }

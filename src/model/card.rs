@@ -43,6 +43,13 @@ pub enum Decision {
         /// Frames ignored at the start of a long utterance.
         warmup_frames: usize,
     },
+    /// The frames `MeanAfterWarmup` takes, each weighted by its confidence (see
+    /// `confidence`): clear frames count more than hesitant ones (models/any-voice.md,
+    /// amendment 31).
+    ConfidenceWeightedAfterWarmup {
+        /// Frames ignored at the start.
+        warmup_frames: usize,
+    },
     /// The probabilities after the last frame.
     LastFrame,
 }
@@ -212,7 +219,7 @@ impl ModelCard {
         self.check_normalisation(path)?;
         self.check_weights_file(path)?;
         let frame_dim = self.feature_config.frame_dim();
-        if frame_dim != self.architecture.input_dims
+        if self.normalisation.input_dims() != self.architecture.input_dims
             || self.normalisation.dims() != frame_dim
             || self.normalisation.std.len() != frame_dim
         {

@@ -223,7 +223,8 @@ impl EmotionModel {
         utterances: &[&[f32]],
         speakers: Option<&[&SpeakerStats]>,
     ) -> Result<Vec<Vec<Probabilities>>, ModelError> {
-        let dims = self.card.architecture.input_dims;
+        let norm = &self.card.normalisation;
+        let (dims, input_dims) = (norm.dims(), norm.input_dims());
         let torch = |source| ModelError::Torch { path: self.path.clone(), source };
         let mut out: Vec<Vec<Probabilities>> = utterances.iter().map(|_| Vec::new()).collect();
         let lengths: Vec<usize> = utterances.iter().map(|u| u.len() / dims).collect();
@@ -236,19 +237,15 @@ impl EmotionModel {
                 return Err(StreamError::FrameSize { got: u.len() % dims, expected: dims }.into());
             }
         }
-        let mut padded = vec![0.0f32; utterances.len() * max_len * dims];
+        let mut padded = vec![0.0f32; utterances.len() * max_len * input_dims];
         for (i, u) in utterances.iter().enumerate() {
-            let block = &mut padded[i * max_len * dims..i * max_len * dims + u.len()];
-            block.copy_from_slice(u);
-            let norm = &self.card.normalisation;
-            match speakers.and_then(|s| s.get(i)) {
-                Some(speaker) => norm.apply_sequence_for_speaker(block, speaker),
-                None => norm.apply_sequence_in_place(block),
-            }
+            let start = i * max_len * input_dims;
+            let block = &mut padded[start..start + u.len() / dims * input_dims];
+            norm.normalise_sequence(u, speakers.and_then(|s| s.get(i)).copied(), block);
         }
         let probs = tch::no_grad(|| -> Result<Vec<f32>, tch::TchError> {
             let x = Tensor::f_from_slice(&padded)?
-                .f_view([utterances.len() as i64, max_len as i64, dims as i64])?
+                .f_view([utterances.len() as i64, max_len as i64, input_dims as i64])?
                 .f_to_device(self.device.device)?;
             let p = self.net.probabilities(&x).f_to_device(tch::Device::Cpu)?.f_to_kind(Kind::Float)?;
             Vec::<f32>::try_from(p.f_flatten(0, -1)?)
@@ -278,7 +275,8 @@ impl EmotionModel {
 pub fn decide(decision: Decision, frames: &[Probabilities]) -> Probabilities {
     let chosen = match decision {
         Decision::LastFrame => frames.len().saturating_sub(1)..frames.len(),
-        Decision::MeanAfterWarmup { warmup_frames } => {
+        Decision::MeanAfterWarmup { warmup_frames }
+        | Decision::ConfidenceWeightedAfterWarmup { warmup_frames } => {
             if frames.len() > warmup_frames {
                 warmup_frames..frames.len()
             } else {
@@ -289,14 +287,31 @@ pub fn decide(decision: Decision, frames: &[Probabilities]) -> Probabilities {
             warmup_frames.min(frames.len() / 2)..frames.len()
         }
     };
-    let mut mean = [0.0f32; Emotion::COUNT];
-    let n = chosen.len().max(1) as f32;
+    let mut sum = [0.0f64; Emotion::COUNT];
+    let mut total_weight = 0.0f64;
     for frame in &frames[chosen] {
-        for (m, p) in mean.iter_mut().zip(frame) {
-            *m += p / n;
+        let weight = frame_weight(decision, frame);
+        for (s, p) in sum.iter_mut().zip(frame) {
+            *s += weight * f64::from(*p);
         }
+        total_weight += weight;
     }
-    mean
+    sum.map(|s| if total_weight > 0.0 { (s / total_weight) as f32 } else { 0.0 })
+}
+
+/// How much one frame counts in a decision rule's mean.
+pub fn frame_weight(decision: Decision, frame: &Probabilities) -> f64 {
+    match decision {
+        Decision::ConfidenceWeightedAfterWarmup { .. } => confidence(frame),
+        _ => 1.0,
+    }
+}
+
+/// One minus a frame's entropy over ln 7: 0 for a flat output, 1 for a certain one; at
+/// least 0.001, so that a file of flat frames still has an answer.
+pub fn confidence(frame: &Probabilities) -> f64 {
+    let entropy: f64 = frame.iter().map(|&p| f64::from(p)).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum();
+    (1.0 - entropy / (Emotion::COUNT as f64).ln()).max(1e-3)
 }
 
 impl StreamState {
@@ -403,7 +418,7 @@ impl LiveClassifier {
 
     /// Values per input frame (the feature config's `frame_dim`).
     pub fn input_dim(&self) -> usize {
-        self.model.card.architecture.input_dims
+        self.model.card.normalisation.dims()
     }
 
     /// Starts a new utterance.
@@ -465,5 +480,30 @@ mod tests {
         assert_eq!(decide(Decision::MeanAfterWarmupOrHalf { warmup_frames: 1 }, &frames), mean);
         assert_eq!(decide(Decision::MeanAfterWarmupOrHalf { warmup_frames: 10 }, &[a]), a);
         assert_eq!(decide(Decision::LastFrame, &[]), [0.0; 7]);
+    }
+
+    /// The confidence-weighted rule: a certain frame counts 1, a two-way tie 1 - ln 2 / ln 7,
+    /// a flat frame the floor; the warm-up is `MeanAfterWarmup`'s.
+    #[test]
+    fn confidence_weighted_rule() {
+        let a = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let b = [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let tie = [0.5, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let flat = [1.0 / 7.0; 7];
+        assert!((confidence(&a) - 1.0).abs() < 1e-9);
+        assert!((confidence(&flat) - 1e-3).abs() < 1e-9);
+        let w = 1.0 - 2f64.ln() / 7f64.ln();
+        assert!((confidence(&tie) - w).abs() < 1e-6);
+        let rule = Decision::ConfidenceWeightedAfterWarmup { warmup_frames: 1 };
+        // Frame a is the warm-up; b (weight 1) and the tie (weight w) remain.
+        let answer = decide(rule, &[a, b, tie]);
+        assert!((f64::from(answer[0]) - 0.5 * w / (1.0 + w)).abs() < 1e-6, "{answer:?}");
+        assert!((f64::from(answer[1]) - (1.0 + 0.5 * w) / (1.0 + w)).abs() < 1e-6, "{answer:?}");
+        // Flat frames barely move a certain one.
+        let answer = decide(Decision::ConfidenceWeightedAfterWarmup { warmup_frames: 0 }, &[a, flat, flat]);
+        assert!((answer[0] - (1.0 + 0.002 / 7.0) / 1.002).abs() < 1e-6, "{answer:?}");
+        // Shorter than the warm-up: all frames, as `MeanAfterWarmup`.
+        let short = decide(Decision::ConfidenceWeightedAfterWarmup { warmup_frames: 10 }, &[a, b]);
+        assert_eq!(short[0..2], [0.5, 0.5]);
     }
 }

@@ -50,7 +50,8 @@ pub struct StreamWeights {
     fused: FusedWeights,
     torch: TorchStepWeights,
     norm: NormStats,
-    input_dims: usize,
+    /// Values per raw feature frame (the network may take twice as many, `dual_input`).
+    frame_dims: usize,
     /// Digest of every layer size; a state fits these weights iff its key is equal.
     shape_key: u64,
 }
@@ -99,8 +100,8 @@ impl StreamWeights {
             layers.push(member_layers(&cells, &linears)?);
             members.push(MemberWeights { cells, linears });
         }
-        if norm.dims() != arch.input_dims {
-            return Err(StreamError::FrameSize { got: norm.dims(), expected: arch.input_dims });
+        if norm.input_dims() != arch.input_dims {
+            return Err(StreamError::FrameSize { got: norm.input_dims(), expected: arch.input_dims });
         }
         let key = shape_key(
             [
@@ -124,15 +125,15 @@ impl StreamWeights {
         Ok(Self {
             fused,
             torch: TorchStepWeights { members, mean_pooling: arch.mean_pooling, device: vs.device() },
+            frame_dims: norm.dims(),
             norm,
-            input_dims: arch.input_dims,
             shape_key: key,
         })
     }
 
-    /// Values per input frame.
-    pub fn input_dims(&self) -> usize {
-        self.input_dims
+    /// Values per raw feature frame.
+    pub fn frame_dims(&self) -> usize {
+        self.frame_dims
     }
 
     /// The fused step's weights (for `emotrace bench`'s floor).
@@ -200,8 +201,8 @@ impl StreamState {
     fn with_step(weights: &StreamWeights, step: Step) -> Self {
         Self {
             step,
-            normalised: vec![0.0; weights.input_dims],
-            normaliser: FrameNormaliser::new(weights.input_dims),
+            normalised: vec![0.0; weights.norm.input_dims()],
+            normaliser: FrameNormaliser::new(&weights.norm),
             shape_key: weights.shape_key,
             frames: 0,
         }
@@ -247,8 +248,8 @@ impl StreamState {
         weights: &StreamWeights,
         frame: &[f32],
     ) -> Result<[f32; Emotion::COUNT], StreamError> {
-        if frame.len() != weights.input_dims {
-            return Err(StreamError::FrameSize { got: frame.len(), expected: weights.input_dims });
+        if frame.len() != weights.frame_dims {
+            return Err(StreamError::FrameSize { got: frame.len(), expected: weights.frame_dims });
         }
         if self.shape_key != weights.shape_key {
             return Err(StreamError::WrongModel);
@@ -296,9 +297,19 @@ mod tests {
         members: usize,
         dense_units: Vec<usize>,
     ) -> (nn::VarStore, EmotionNet, Architecture) {
+        built_with_inputs(seed, mean_pooling, members, dense_units, 5)
+    }
+
+    fn built_with_inputs(
+        seed: i64,
+        mean_pooling: bool,
+        members: usize,
+        dense_units: Vec<usize>,
+        input_dims: usize,
+    ) -> (nn::VarStore, EmotionNet, Architecture) {
         tch::manual_seed(seed);
         let arch = Architecture {
-            input_dims: 5,
+            input_dims,
             lstm1_units: 6,
             lstm2_units: 4,
             dense_units,
@@ -348,15 +359,16 @@ mod tests {
     /// probability (float32 with a different summation order), and `reset_session`
     /// starts afresh; for the fused step and the former libtorch step, with and without
     /// causal mean pooling and speaker normalisation, for one network and for ensembles
-    /// of other member counts and depths.
+    /// of other member counts and depths, and with dual input.
     #[test]
     fn steps_equal_batched_forward() {
-        steps_equal_batched_forward_with(false, SpeakerNorm::Off, 1, vec![3]);
-        steps_equal_batched_forward_with(true, SpeakerNorm::Off, 1, vec![3]);
-        steps_equal_batched_forward_with(false, SpeakerNorm::MeanStd, 1, vec![3]);
-        steps_equal_batched_forward_with(true, SpeakerNorm::Off, 3, vec![3]);
-        steps_equal_batched_forward_with(false, SpeakerNorm::Off, 4, vec![9, 5]);
-        steps_equal_batched_forward_with(true, SpeakerNorm::Mean, 2, vec![]);
+        steps_equal_batched_forward_with(false, SpeakerNorm::Off, 1, vec![3], false);
+        steps_equal_batched_forward_with(true, SpeakerNorm::Off, 1, vec![3], false);
+        steps_equal_batched_forward_with(false, SpeakerNorm::MeanStd, 1, vec![3], false);
+        steps_equal_batched_forward_with(true, SpeakerNorm::Off, 3, vec![3], false);
+        steps_equal_batched_forward_with(false, SpeakerNorm::Off, 4, vec![9, 5], false);
+        steps_equal_batched_forward_with(true, SpeakerNorm::Mean, 2, vec![], false);
+        steps_equal_batched_forward_with(false, SpeakerNorm::MeanStd, 2, vec![3], true);
     }
 
     /// With speaker normalisation, `reset` keeps the session's statistics: the same
@@ -388,8 +400,10 @@ mod tests {
         speaker_norm: SpeakerNorm,
         members: usize,
         dense_units: Vec<usize>,
+        dual_input: bool,
     ) {
-        let (vs, net, arch) = built_members(7, mean_pooling, members, dense_units);
+        let inputs = if dual_input { 10 } else { 5 };
+        let (vs, net, arch) = built_with_inputs(7, mean_pooling, members, dense_units, inputs);
         let norm = NormStats {
             mean: vec![0.5, -1.0, 2.0, 0.0, 3.0],
             std: vec![1.0, 2.0, 0.5, 1.5, 4.0],
@@ -398,15 +412,17 @@ mod tests {
             speaker_norm,
             session_prior_frames: 10.0,
             level: None,
+            dual_input,
         };
         let weights = StreamWeights::new(&vs, &net, &arch, norm.clone()).unwrap();
         let frames = 40;
         let raw = Tensor::randn([frames, 5], (Kind::Float, Device::Cpu)) * 3.0;
         let raw_vec = Vec::<f32>::try_from(raw.flatten(0, -1)).unwrap();
-        let mut normalised = raw_vec.clone();
-        norm.apply_sequence_in_place(&mut normalised);
-        let batched =
-            tch::no_grad(|| net.probabilities(&Tensor::from_slice(&normalised).view([1, frames, 5])));
+        let mut normalised = vec![0.0; frames as usize * inputs];
+        norm.normalise_sequence(&raw_vec, None, &mut normalised);
+        let batched = tch::no_grad(|| {
+            net.probabilities(&Tensor::from_slice(&normalised).view([1, frames, inputs as i64]))
+        });
         let batched = Vec::<f32>::try_from(batched.flatten(0, -1)).unwrap();
         for mut state in [StreamState::new(&weights), StreamState::new_libtorch(&weights)] {
             let path = if state.is_libtorch() { "libtorch" } else { "fused" };

@@ -75,7 +75,7 @@ pub fn make_batch(
     mut augment: Option<(&AugmentConfig, &mut Rng)>,
     device: Device,
 ) -> Result<Batch, tch::TchError> {
-    let dims = norm.dims();
+    let (raw_dims, dims) = (norm.dims(), norm.input_dims());
     let len =
         |m: &FeatureMatrix| if shape.max_frames > 0 { m.frames.min(shape.max_frames) } else { m.frames };
     let max_len = items.iter().map(|i| len(i.features)).max().unwrap_or(0).max(1);
@@ -89,11 +89,7 @@ pub fn make_batch(
     for (i, item) in items.iter().enumerate() {
         let n = len(item.features);
         let block = &mut inputs[i * max_len * dims..(i * max_len + n) * dims];
-        block.copy_from_slice(&item.features.data[..n * dims]);
-        match item.speaker {
-            Some(speaker) => norm.apply_sequence_for_speaker(block, speaker),
-            None => norm.apply_sequence_in_place(block),
-        }
+        norm.normalise_sequence(&item.features.data[..n * raw_dims], item.speaker, block);
         if let Some((config, rng)) = augment.as_mut() {
             spec_augment(block, dims, config, rng);
         }

@@ -171,6 +171,14 @@ pub struct TrainConfig {
     /// Weight, in frames, of the training statistics in a session's speaker statistics
     /// (how fast a live session moves to the speaker's own).
     pub session_prior_frames: f32,
+    /// With speaker normalisation, the network hears each frame both z-scored and
+    /// speaker-normalised (twice the inputs), so a session that stays in one emotion
+    /// still leaves it audible (models/any-voice.md, amendment 32).
+    pub dual_input: bool,
+    /// Share of the drawn training utterances normalised by the statistics of their
+    /// speaker's files of their own emotion only, as a session that stays in one emotion
+    /// would be (0: always all of the speaker's files).
+    pub one_emotion_sessions: f32,
     /// Layer sizes.
     pub model: ModelShape,
     /// Optimisation schedule.
@@ -203,6 +211,8 @@ impl Default for TrainConfig {
             level_relative: false,
             speaker_norm: SpeakerNorm::Off,
             session_prior_frames: 300.0,
+            dual_input: false,
+            one_emotion_sessions: 0.0,
             model: ModelShape::default(),
             training: Schedule::default(),
             sampling: SamplingConfig::default(),
@@ -283,6 +293,12 @@ impl TrainConfig {
         if !(self.session_prior_frames.is_finite() && self.session_prior_frames >= 0.0) {
             return invalid("session_prior_frames must be a number >= 0".into());
         }
+        if (self.dual_input || self.one_emotion_sessions > 0.0) && self.speaker_norm == SpeakerNorm::Off {
+            return invalid("dual_input and one_emotion_sessions need speaker_norm".into());
+        }
+        if !(0.0..=1.0).contains(&self.one_emotion_sessions) {
+            return invalid("one_emotion_sessions must be in [0, 1]".into());
+        }
         if self.level_relative && !self.features.families.spectral {
             return invalid("level_relative needs the spectral family (its RMS is the level)".into());
         }
@@ -308,12 +324,29 @@ mod tests {
         assert_eq!(config.model.members, 3);
     }
 
-    /// The half rule is written in a recipe as its kind and warm-up.
+    /// The half and confidence-weighted rules are written in a recipe as their kind and warm-up.
     #[test]
-    fn half_rule_parses() {
+    fn decision_rules_parse() {
         let config: TrainConfig =
             toml::from_str("[decision]\nkind = \"mean_after_warmup_or_half\"\nwarmup_frames = 175").unwrap();
         assert_eq!(config.decision, Decision::MeanAfterWarmupOrHalf { warmup_frames: 175 });
+        let config: TrainConfig =
+            toml::from_str("[decision]\nkind = \"confidence_weighted_after_warmup\"\nwarmup_frames = 175")
+                .unwrap();
+        assert_eq!(config.decision, Decision::ConfidenceWeightedAfterWarmup { warmup_frames: 175 });
+    }
+
+    /// Dual input and one-emotion sessions parse, and without speaker normalisation are
+    /// refused with an error naming them.
+    #[test]
+    fn dual_input_needs_speaker_norm() {
+        let text = "dual_input = true\none_emotion_sessions = 0.3\n";
+        let config: TrainConfig = toml::from_str(&format!("speaker_norm = \"mean_std\"\n{text}")).unwrap();
+        assert!(config.dual_input && config.one_emotion_sessions == 0.3);
+        config.validate(Path::new("t.toml")).unwrap();
+        let config: TrainConfig = toml::from_str(text).unwrap();
+        let message = config.validate(Path::new("t.toml")).unwrap_err().to_string();
+        assert!(message.contains("dual_input and one_emotion_sessions need speaker_norm"), "{message}");
     }
 
     /// A negative corpus-adversarial weight is refused with an error naming the field.

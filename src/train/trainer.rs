@@ -10,6 +10,7 @@
 //! weights, but share libtorch's process-wide generator for dropout, so only members
 //! trained one after another (`--threads 1`) are reproducible to the bit.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -30,7 +31,7 @@ use crate::data::{
     ClassSet, CorpusClasses, LevelColumns, LevelTracker, NormAccumulator, NormStats, Part, Rng, SpeakerNorm,
     SpeakerStats, SplitSpec, Utterance,
 };
-use crate::model::{ComputeDevice, EmotionModel, ModelCard};
+use crate::model::{ComputeDevice, Emotion, EmotionModel, ModelCard};
 
 /// Seeding libtorch's generator and drawing a network's first weights happen under this
 /// lock, so members trained side by side each start from their own seed.
@@ -151,15 +152,17 @@ pub fn fit(
         }
         acc.add(&relative);
     }
-    let arch = config.model.architecture(dims);
     let norm = NormStats {
         running_prior_frames: config.running_mean_prior_frames,
         speaker_norm: config.speaker_norm,
         session_prior_frames: config.session_prior_frames,
         level,
+        dual_input: config.dual_input,
         ..acc.finish()
     };
+    let arch = config.model.architecture(norm.input_dims());
     let speakers = training_speakers(data, &train, &norm);
+    let one_emotion = (config.one_emotion_sessions > 0.0).then(|| one_emotion_sessions(data, &train, &norm));
     let mut card =
         ModelCard::new(&config.name, config.features.clone(), config.preprocess.clone(), norm, arch);
     card.decision = config.decision;
@@ -208,6 +211,7 @@ pub fn fit(
         data,
         train: &train,
         speakers: speakers.as_deref(),
+        one_emotion: one_emotion.as_deref().map(|stats| (stats, config.one_emotion_sessions)),
         sampler: &sampler,
         classes: &classes,
         corpora: &corpora,
@@ -324,6 +328,19 @@ fn training_speakers(data: &PreparedData, train: &[usize], norm: &NormStats) -> 
     Some(items.iter().map(|(u, _)| stats[&u.speaker].clone()).collect())
 }
 
+/// Each training utterance's statistics from its speaker's training files of its own
+/// emotion only (a session that stays in one emotion), in `train` order.
+fn one_emotion_sessions(data: &PreparedData, train: &[usize], norm: &NormStats) -> Vec<SpeakerStats> {
+    let items = data.clean_items(train);
+    let mut by_session: HashMap<(&str, Emotion), Vec<&[f32]>> = HashMap::new();
+    for (u, m) in &items {
+        by_session.entry((u.speaker.as_str(), u.label)).or_default().push(&m.data);
+    }
+    let stats: HashMap<_, _> =
+        by_session.into_iter().map(|(key, frames)| (key, norm.speaker_stats(frames))).collect();
+    items.iter().map(|(u, _)| stats[&(u.speaker.as_str(), u.label)].clone()).collect()
+}
+
 /// Each training utterance's corpus as an index from 0, in `train` order.
 fn corpus_indices(data: &PreparedData, train: &[usize]) -> Vec<i64> {
     let mut ids = std::collections::BTreeMap::new();
@@ -336,6 +353,9 @@ fn corpus_indices(data: &PreparedData, train: &[usize]) -> Vec<i64> {
         .collect()
 }
 
+/// Seed stream of the one-emotion session draws.
+const ONE_EMOTION_STREAM: u64 = 0x0e5e_5510;
+
 /// What an epoch trains on.
 struct EpochData<'a> {
     data: &'a PreparedData,
@@ -343,6 +363,9 @@ struct EpochData<'a> {
     train: &'a [usize],
     /// Their speakers' statistics, in `train` order (speaker normalisation only).
     speakers: Option<&'a [SpeakerStats]>,
+    /// Their one-emotion sessions' statistics, in `train` order, and the share of drawn
+    /// utterances normalised by them.
+    one_emotion: Option<(&'a [SpeakerStats], f32)>,
     /// Draws the epoch's utterances and holds their loss weights.
     sampler: &'a EpochSampler,
     /// The classes each one's softmax covers, in `train` order.
@@ -370,9 +393,11 @@ fn run_epoch(
     FitOptions { device, show_progress, .. }: FitOptions,
 ) -> Result<EpochTraining, TrainError> {
     let schedule = &config.training;
-    let EpochData { data, train, speakers, sampler, classes, corpora } = *context;
+    let EpochData { data, train, speakers, one_emotion, sampler, classes, corpora } = *context;
     let adversary_weight = ramped_weight(schedule.corpus_adversarial, epoch - 1, schedule.epochs);
     let mut rng = Rng::derive(config.seed, epoch as u64);
+    // Its own stream, so that recipes without one-emotion sessions draw as before.
+    let mut sessions_rng = Rng::derive(config.seed ^ ONE_EMOTION_STREAM, epoch as u64);
     let order = sampler.epoch(&mut rng);
     let batches = bucketed_batches(data, train, order, schedule.batch_size, &mut rng);
     let bar = if show_progress { ProgressBar::new(batches.len() as u64) } else { ProgressBar::hidden() };
@@ -400,7 +425,12 @@ fn run_epoch(
                 let i = train[k];
                 let variants = &data.features[i].variants;
                 let label = data.utterances[i].label;
-                let speaker = speakers.map(|s| &s[k]);
+                let speaker = match (speakers, one_emotion) {
+                    (Some(_), Some((sessions, share))) if sessions_rng.unit() < f64::from(share) => {
+                        Some(&sessions[k])
+                    }
+                    (speakers, _) => speakers.map(|s| &s[k]),
+                };
                 let features = &variants[rng.below(variants.len())];
                 BatchItem { features, label, weight: sampler.weight(k), speaker, classes: classes[k] }
             })

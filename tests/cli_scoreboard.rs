@@ -54,8 +54,8 @@ fn run_folder(dir: &Path, stdout: &str) -> PathBuf {
 }
 
 /// A LOCO model never hears the corpus it leaves out; the scoreboard scores it on all of
-/// that corpus, the full model on held-out speakers and under recording conditions, and
-/// the same seed gives the same table.
+/// that corpus, the full model on held-out speakers, under recording conditions and with
+/// session statistics of three kinds, and the same seed gives the same table.
 #[test]
 fn loco_training_and_scoreboard() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,7 +98,7 @@ fn loco_training_and_scoreboard() {
     };
     scoreboard("a.md");
     let md = std::fs::read_to_string(d.join("a.md")).unwrap();
-    for section in ["## In-corpus", "## Leave one corpus out", "## Recording conditions"] {
+    for section in ["## In-corpus", "## Leave one corpus out", "## Recording conditions", "## Sessions"] {
         assert!(md.contains(section), "{section} in:\n{md}");
     }
     let loco_row = md.lines().find(|l| l.starts_with("| other (")).expect("LOCO row for other");
@@ -108,6 +108,21 @@ fn loco_training_and_scoreboard() {
     {
         assert!(md.lines().any(|l| l.starts_with(&format!("| {condition}"))), "{condition} row:\n{md}");
     }
+
+    // Without speaker normalisation where the session statistics come from changes nothing.
+    let session_ua = |name: &str| {
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("{name}:\n{md}"));
+        line.split('|').nth(5).unwrap().trim().to_owned()
+    };
+    let uas: Vec<String> =
+        ["each speaker's files", "each speaker's files of one emotion", "none (each file a first utterance)"]
+            .into_iter()
+            .map(session_ua)
+            .collect();
+    assert!(uas.iter().all(|ua| *ua == uas[0]), "{uas:?}");
 
     scoreboard("b.md");
     let json = |name: &str| std::fs::read_to_string(d.join(name)).unwrap();

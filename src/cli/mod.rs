@@ -15,6 +15,7 @@ mod report;
 mod runs;
 mod scoreboard;
 mod scoreboard_conditions;
+mod scoreboard_sessions;
 mod sessions;
 mod train;
 

@@ -70,17 +70,20 @@ pub fn run(out: &mut impl Write, args: &ScoreboardArgs, device: DeviceChoice) ->
     for card in loco_cards(&args.loco)? {
         score_loco(&mut board, &card, (&data, &config.features), args, device)?;
     }
-    if !args.no_conditions {
-        let ravdess: Vec<usize> = data
-            .indices(&split, Part::Test)
-            .into_iter()
-            .filter(|&i| data.utterances[i].corpus_name() == "ravdess")
-            .collect();
-        if ravdess.is_empty() {
-            board.notes.push("recording conditions: no RAVDESS held-out speakers among --data".into());
-        } else {
+    let ravdess: Vec<usize> = data
+        .indices(&split, Part::Test)
+        .into_iter()
+        .filter(|&i| data.utterances[i].corpus_name() == "ravdess")
+        .collect();
+    if ravdess.is_empty() {
+        board
+            .notes
+            .push("recording conditions and sessions: no RAVDESS held-out speakers among --data".into());
+    } else {
+        if !args.no_conditions {
             super::scoreboard_conditions::score(&mut board, &model, &config, &data, &ravdess, args.seed)?;
         }
+        super::scoreboard_sessions::score(&mut board, &model, &data, &ravdess)?;
     }
 
     let md = board.markdown();

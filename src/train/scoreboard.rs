@@ -32,6 +32,9 @@ pub enum Section {
     LeaveOneCorpusOut,
     /// RAVDESS held-out speakers under a recording condition.
     Conditions,
+    /// RAVDESS held-out speakers with session statistics of another kind (speaker
+    /// normalisation: all of a speaker's files, those of one emotion, none).
+    Sessions,
 }
 
 /// One scored set of files.
@@ -158,6 +161,7 @@ impl Scoreboard {
                 "corpus left out",
             ),
             (Section::Conditions, "Recording conditions: RAVDESS held-out speakers", "condition"),
+            (Section::Sessions, "Sessions: RAVDESS held-out speakers", "session statistics from"),
         ];
         for (section, title, name) in sections {
             let rows: Vec<&ScoreRow> = self.section(section).collect();

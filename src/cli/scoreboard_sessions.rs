@@ -1,0 +1,73 @@
+//! The scoreboard's session rows: RAVDESS held-out speakers with the statistics a
+//! speaker-normalised model is given taken from all of each speaker's files (a session
+//! that has heard the speaker a while), from each speaker's files of one emotion (a
+//! session that stays in one emotion), and from none (each file a session's first
+//! utterance). A model without speaker normalisation scores the same on all three.
+
+use super::scoreboard::WARMUP_FRAMES;
+use crate::data::Utterance;
+use crate::model::EmotionModel;
+use crate::train::dataset::PreparedData;
+use crate::train::evaluate::{Sessions, evaluate};
+use crate::train::scoreboard::{ScoreRow, Scoreboard, Section};
+
+/// Adds the three session rows for the RAVDESS files at `ravdess` (indices into `data`).
+pub fn score(
+    board: &mut Scoreboard,
+    model: &EmotionModel,
+    data: &PreparedData,
+    ravdess: &[usize],
+) -> anyhow::Result<()> {
+    let name = model.card().name.clone();
+    let items = data.clean_items(ravdess);
+    let speakers = evaluate(model, &items, WARMUP_FRAMES, Sessions::PerSpeaker)?;
+    board.rows.push(ScoreRow::score(Section::Sessions, "each speaker's files", &name, &speakers.results));
+    let sessions = one_emotion_sessions(items.iter().map(|(u, _)| *u));
+    let regrouped: Vec<_> = sessions.iter().zip(&items).map(|(u, (_, m))| (u, *m)).collect();
+    let one_emotion = evaluate(model, &regrouped, WARMUP_FRAMES, Sessions::PerSpeaker)?;
+    board.rows.push(ScoreRow::score(
+        Section::Sessions,
+        "each speaker's files of one emotion",
+        &name,
+        &one_emotion.results,
+    ));
+    let first = evaluate(model, &items, WARMUP_FRAMES, Sessions::PerFile)?;
+    board.rows.push(ScoreRow::score(
+        Section::Sessions,
+        "none (each file a first utterance)",
+        &name,
+        &first.results,
+    ));
+    Ok(())
+}
+
+/// The utterances with each speaker split into one session per emotion.
+fn one_emotion_sessions<'a>(utterances: impl Iterator<Item = &'a Utterance>) -> Vec<Utterance> {
+    utterances
+        .map(|u| Utterance { speaker: format!("{}/{}", u.speaker, u.label.name()), ..u.clone() })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::CorpusKind;
+    use crate::model::Emotion;
+
+    /// One speaker's files of two emotions become two sessions; the speaker is kept in the name.
+    #[test]
+    fn a_speaker_splits_into_one_session_per_emotion() {
+        let utterance = |label: Emotion| Utterance {
+            path: "x.wav".into(),
+            label,
+            source_label: label.name().to_owned(),
+            speaker: "ravdess:17".into(),
+            corpus: CorpusKind::Manifest,
+        };
+        let sessions = one_emotion_sessions(
+            [utterance(Emotion::Sad), utterance(Emotion::Angry), utterance(Emotion::Sad)].iter(),
+        );
+        let names: Vec<&str> = sessions.iter().map(|u| u.speaker.as_str()).collect();
+        assert_eq!(names, ["ravdess:17/sad", "ravdess:17/angry", "ravdess:17/sad"]);
+    }
+}

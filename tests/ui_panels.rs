@@ -125,7 +125,8 @@ fn trace_view_freezes_and_follows() {
 }
 
 /// Loading a model card from a typed path shows its name, labels, scores and corpora in
-/// words, and shape (with the member count for an ensemble); No model goes back.
+/// words, shape (with the member count for an ensemble) and, for a speaker-normalised
+/// model, that it reads the voice against the session; No model goes back.
 #[test]
 fn model_panel_loads_a_card_and_unloads() {
     let dir = tempfile::tempdir().unwrap();
@@ -134,6 +135,7 @@ fn model_panel_loads_a_card_and_unloads() {
     json["metrics"] =
         serde_json::json!({"test_ua": 0.515, "test_first_utterance_ua": 0.41, "test_ua_nemo": 0.3});
     json["training"]["data"] = serde_json::json!(["/data/ravdess", "/corpora/nemo/nemo.csv"]);
+    json["normalisation"]["speaker_norm"] = serde_json::json!("mean_std");
     std::fs::write(&card, serde_json::to_vec(&json).unwrap()).unwrap();
     let mut h = harness(options(dir.path()));
     h.run_steps(1);
@@ -148,6 +150,7 @@ fn model_panel_loads_a_card_and_unloads() {
     h.get_by_label("unweighted accuracy: held-out speakers 51.5% · as a first utterance 41.0%");
     h.get_by_label_contains("LSTM 48/24 units");
     h.get_by_label_contains("epochs on ravdess, nemo");
+    h.get_by_label_contains("reads the voice against this session's so far");
     assert!(h.query_by_label_contains("× LSTM").is_none(), "a single network names no member count");
 
     // An ensemble says how many networks answer together.

@@ -8,6 +8,7 @@ use crossbeam_channel::Receiver;
 use egui::{RichText, Ui};
 
 use super::Action;
+use crate::data::SpeakerNorm;
 use crate::model::card::{ModelCard, TrainingInfo};
 
 /// The model in use and its card.
@@ -122,6 +123,17 @@ impl ModelPanel {
                     ))
                     .small(),
                 );
+                // A speaker-normalised model hears the voice against the session so far
+                // (models/any-voice.md, amendment 32).
+                if card.normalisation.speaker_norm != SpeakerNorm::Off {
+                    ui.label(
+                        RichText::new(
+                            "reads the voice against this session's so far: weaker in its first seconds, \
+                             and an emotion that lasts the whole session fades towards the middle",
+                        )
+                        .small(),
+                    );
+                }
                 ui.collapsing("Model card", |ui| {
                     let text = serde_json::to_string_pretty(card).unwrap_or_default();
                     egui::ScrollArea::vertical().max_height(200.0).show(ui, |ui| {

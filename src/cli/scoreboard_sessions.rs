@@ -5,7 +5,7 @@
 //! utterance). A model without speaker normalisation scores the same on all three.
 
 use super::scoreboard::WARMUP_FRAMES;
-use crate::data::Utterance;
+use crate::data::{FeatureMatrix, Utterance};
 use crate::model::EmotionModel;
 use crate::train::dataset::PreparedData;
 use crate::train::evaluate::{Sessions, evaluate};
@@ -20,24 +20,16 @@ pub fn score(
 ) -> anyhow::Result<()> {
     let name = model.card().name.clone();
     let items = data.clean_items(ravdess);
-    let speakers = evaluate(model, &items, WARMUP_FRAMES, Sessions::PerSpeaker)?;
-    board.rows.push(ScoreRow::score(Section::Sessions, "each speaker's files", &name, &speakers.results));
     let sessions = one_emotion_sessions(items.iter().map(|(u, _)| *u));
     let regrouped: Vec<_> = sessions.iter().zip(&items).map(|(u, (_, m))| (u, *m)).collect();
-    let one_emotion = evaluate(model, &regrouped, WARMUP_FRAMES, Sessions::PerSpeaker)?;
-    board.rows.push(ScoreRow::score(
-        Section::Sessions,
-        "each speaker's files of one emotion",
-        &name,
-        &one_emotion.results,
-    ));
-    let first = evaluate(model, &items, WARMUP_FRAMES, Sessions::PerFile)?;
-    board.rows.push(ScoreRow::score(
-        Section::Sessions,
-        "none (each file a first utterance)",
-        &name,
-        &first.results,
-    ));
+    let mut add = |label: &str, items: &[(&Utterance, &FeatureMatrix)], sessions| -> anyhow::Result<()> {
+        let eval = evaluate(model, items, WARMUP_FRAMES, sessions)?;
+        board.rows.push(ScoreRow::score(Section::Sessions, label, &name, &eval.results));
+        Ok(())
+    };
+    add("each speaker's files", &items, Sessions::PerSpeaker)?;
+    add("each speaker's files of one emotion", &regrouped, Sessions::PerSpeaker)?;
+    add("none (each file a first utterance)", &items, Sessions::PerFile)?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use super::scoreboard::WARMUP_FRAMES;
 use crate::data::{FeatureMatrix, Utterance};
 use crate::model::EmotionModel;
 use crate::train::dataset::PreparedData;
-use crate::train::evaluate::{Sessions, evaluate};
+use crate::train::evaluate::{Sessions, evaluate, one_emotion_session};
 use crate::train::scoreboard::{ScoreRow, Scoreboard, Section};
 
 /// Adds the three session rows for the RAVDESS files at `ravdess` (indices into `data`).
@@ -35,9 +35,7 @@ pub fn score(
 
 /// The utterances with each speaker split into one session per emotion.
 fn one_emotion_sessions<'a>(utterances: impl Iterator<Item = &'a Utterance>) -> Vec<Utterance> {
-    utterances
-        .map(|u| Utterance { speaker: format!("{}/{}", u.speaker, u.label.name()), ..u.clone() })
-        .collect()
+    utterances.map(|u| Utterance { speaker: one_emotion_session(u), ..u.clone() }).collect()
 }
 
 #[cfg(test)]

@@ -145,11 +145,27 @@ pub fn speaker_statistics(
     norm: &NormStats,
     items: &[(&Utterance, &FeatureMatrix)],
 ) -> HashMap<String, SpeakerStats> {
-    let mut by_speaker: HashMap<String, Vec<&[f32]>> = HashMap::new();
+    session_statistics(norm, items, |u| u.speaker.clone())
+}
+
+/// Each session's statistics from all of its utterances in `items`, by the session
+/// `session` puts each utterance in.
+pub fn session_statistics(
+    norm: &NormStats,
+    items: &[(&Utterance, &FeatureMatrix)],
+    session: impl Fn(&Utterance) -> String,
+) -> HashMap<String, SpeakerStats> {
+    let mut by_session: HashMap<String, Vec<&[f32]>> = HashMap::new();
     for (u, m) in items {
-        by_speaker.entry(u.speaker.clone()).or_default().push(&m.data);
+        by_session.entry(session(u)).or_default().push(&m.data);
     }
-    by_speaker.into_iter().map(|(k, data)| (k, norm.speaker_stats(data))).collect()
+    by_session.into_iter().map(|(k, data)| (k, norm.speaker_stats(data))).collect()
+}
+
+/// The session of a speaker that stays in one emotion: its speaker's files of its emotion
+/// (`corpus:id/emotion`).
+pub fn one_emotion_session(utterance: &Utterance) -> String {
+    format!("{}/{}", utterance.speaker, utterance.label.name())
 }
 
 fn time_point(

@@ -10,7 +10,6 @@
 //! weights, but share libtorch's process-wide generator for dropout, so only members
 //! trained one after another (`--threads 1`) are reproducible to the bit.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -24,14 +23,14 @@ use super::average::add_to_average;
 use super::batch::{BatchItem, BatchShape, frame_loss, make_batch, uniform_loss, utterance_loss};
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
-use super::evaluate::{Evaluation, Sessions, evaluate, speaker_statistics};
+use super::evaluate::{Evaluation, Sessions, evaluate, one_emotion_session, session_statistics};
 use super::runs::RunDir;
 use super::sampler::EpochSampler;
 use crate::data::{
     ClassSet, CorpusClasses, LevelColumns, LevelTracker, NormAccumulator, NormStats, Part, Rng, SpeakerNorm,
     SpeakerStats, SplitSpec, Utterance,
 };
-use crate::model::{ComputeDevice, Emotion, EmotionModel, ModelCard};
+use crate::model::{ComputeDevice, EmotionModel, ModelCard};
 
 /// Seeding libtorch's generator and drawing a network's first weights happen under this
 /// lock, so members trained side by side each start from their own seed.
@@ -162,7 +161,8 @@ pub fn fit(
     };
     let arch = config.model.architecture(norm.input_dims());
     let speakers = training_speakers(data, &train, &norm);
-    let one_emotion = (config.one_emotion_sessions > 0.0).then(|| one_emotion_sessions(data, &train, &norm));
+    let one_emotion = (config.one_emotion_sessions > 0.0)
+        .then(|| training_sessions(data, &train, &norm, one_emotion_session));
     let mut card =
         ModelCard::new(&config.name, config.features.clone(), config.preprocess.clone(), norm, arch);
     card.decision = config.decision;
@@ -320,25 +320,21 @@ fn training_classes(config: &TrainConfig, data: &PreparedData, train: &[usize]) 
 /// Each training utterance's speaker statistics (from all of that speaker's training
 /// files), in `train` order; `None` without speaker normalisation.
 fn training_speakers(data: &PreparedData, train: &[usize], norm: &NormStats) -> Option<Vec<SpeakerStats>> {
-    if norm.speaker_norm == SpeakerNorm::Off {
-        return None;
-    }
-    let items = data.clean_items(train);
-    let stats = speaker_statistics(norm, &items);
-    Some(items.iter().map(|(u, _)| stats[&u.speaker].clone()).collect())
+    (norm.speaker_norm != SpeakerNorm::Off)
+        .then(|| training_sessions(data, train, norm, |u| u.speaker.clone()))
 }
 
-/// Each training utterance's statistics from its speaker's training files of its own
-/// emotion only (a session that stays in one emotion), in `train` order.
-fn one_emotion_sessions(data: &PreparedData, train: &[usize], norm: &NormStats) -> Vec<SpeakerStats> {
+/// Each training utterance's statistics from the training files of the session `session`
+/// puts it in, in `train` order.
+fn training_sessions(
+    data: &PreparedData,
+    train: &[usize],
+    norm: &NormStats,
+    session: fn(&Utterance) -> String,
+) -> Vec<SpeakerStats> {
     let items = data.clean_items(train);
-    let mut by_session: HashMap<(&str, Emotion), Vec<&[f32]>> = HashMap::new();
-    for (u, m) in &items {
-        by_session.entry((u.speaker.as_str(), u.label)).or_default().push(&m.data);
-    }
-    let stats: HashMap<_, _> =
-        by_session.into_iter().map(|(key, frames)| (key, norm.speaker_stats(frames))).collect();
-    items.iter().map(|(u, _)| stats[&(u.speaker.as_str(), u.label)].clone()).collect()
+    let stats = session_statistics(norm, &items, session);
+    items.iter().map(|(u, _)| stats[&session(u)].clone()).collect()
 }
 
 /// Each training utterance's corpus as an index from 0, in `train` order.

@@ -295,6 +295,10 @@ impl FrameNormaliser {
             }
             None => norm.apply_into(frame, z),
         }
+        // Dual input: the z-scored frame stays, its speaker-normalised copy follows.
+        if norm.dual_input {
+            second.copy_from_slice(z);
+        }
         if norm.speaker_norm != SpeakerNorm::Off {
             let stats = match &mut self.speaker {
                 Speaker::Session(acc) => {
@@ -303,16 +307,7 @@ impl FrameNormaliser {
                 }
                 Speaker::Known(stats) => stats,
             };
-            // Dual input: the z-scored frame stays, its speaker-normalised copy follows.
-            let normalised = if norm.dual_input {
-                second.copy_from_slice(z);
-                second
-            } else {
-                z
-            };
-            stats.apply(norm.speaker_norm, normalised);
-        } else if norm.dual_input {
-            second.copy_from_slice(z);
+            stats.apply(norm.speaker_norm, if norm.dual_input { second } else { z });
         }
         if norm.running_prior_frames > 0.0 {
             self.running.apply(norm.running_prior_frames, out);

@@ -10,7 +10,7 @@ use super::{OutputFormat, resolve_model};
 use crate::data::{AugmentConfig, FeatureCacheChoice, Part, SplitSpec};
 use crate::model::{ComputeDevice, DeviceChoice, EmotionModel, ModelCard};
 use crate::train::dataset::PreparedData;
-use crate::train::evaluate::Sessions;
+use super::eval_sessions::{SessionChoice, ShiftData, scored};
 use crate::train::report::{class_table, corpus_table, evaluation_markdown, headline, time_table};
 use crate::train::runs::utc_stamp;
 use crate::train::trainer::EpochRecord;
@@ -29,24 +29,6 @@ pub enum SplitChoice {
     All,
 }
 
-/// Where a speaker-normalising model's speaker statistics come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SessionChoice {
-    /// All of each speaker's files: as a live session that has heard the speaker a while.
-    Speaker,
-    /// Each file alone, from a fresh session: as a session's first utterance.
-    File,
-}
-
-impl From<SessionChoice> for Sessions {
-    fn from(choice: SessionChoice) -> Self {
-        match choice {
-            SessionChoice::Speaker => Sessions::PerSpeaker,
-            SessionChoice::File => Sessions::PerFile,
-        }
-    }
-}
-
 /// Flags of `emotrace eval`.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
@@ -60,9 +42,18 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value_t = SplitChoice::Test)]
     pub split: SplitChoice,
     /// For models with speaker normalisation: each speaker's statistics from all of its
-    /// files (`speaker`) or none known (`file`). Other models ignore it.
+    /// files, its files of one emotion, none, or its calibration reading (some of its
+    /// neutral files, then not scored). Other models ignore it.
     #[arg(long, value_enum, default_value_t = SessionChoice::Speaker)]
     pub sessions: SessionChoice,
+    /// Score only files outside the readings of speakers who have one (as the reading
+    /// choices do), so every choice can be compared on the same files.
+    #[arg(long)]
+    pub without_readings: bool,
+    /// For `--sessions reading-shifted`: corpora whose files of the model's training
+    /// speakers give the calibration shift.
+    #[arg(long, value_name = "DIR|CSV", num_args = 1..)]
+    pub shift_data: Vec<PathBuf>,
     /// Output on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -103,14 +94,26 @@ pub fn run(out: &mut impl Write, args: &EvalArgs, device: DeviceChoice) -> anyho
         );
     }
     let warmup = 30;
-    let eval = evaluate(&model, &data.clean_items(&indices), warmup, args.sessions.into())?;
+    let shift = ShiftData { data: &args.shift_data, reading: &args.reading };
+    let shift = (!args.shift_data.is_empty()).then_some(&shift);
+    let scored = scored(&model, &data, &indices, args.sessions, args.without_readings, shift)?;
+    if scored.utterances.is_empty() {
+        anyhow::bail!("no utterances left to score: no speaker among them has two neutral files for a reading");
+    }
+    let eval = evaluate(&model, &scored.items(), warmup, scored.sessions(args.sessions))?;
     let dir =
         args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/eval-{}-{}", utc_stamp(), card.name)));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let history = training_history(&model_path, &card.training.run);
     let figures = write_figures(&dir, &eval, &history, &card.name);
     let figure_refs: Vec<(&str, &str)> = figures.iter().map(|(a, b)| (*a, b.as_str())).collect();
-    let title = format!("{} on {} ({:?} speakers)", card.name, describe_data(&args.data), args.split);
+    let title = format!(
+        "{} on {} ({:?} speakers, statistics: {:?})",
+        card.name,
+        describe_data(&args.data),
+        args.split,
+        args.sessions
+    );
     let md = format!(
         "# Evaluation: {title}\n\n- model: `{}`\n- data: {}\n\n{}",
         model_path.display(),
@@ -119,7 +122,7 @@ pub fn run(out: &mut impl Write, args: &EvalArgs, device: DeviceChoice) -> anyho
     );
     std::fs::write(dir.join("report.md"), md)
         .with_context(|| format!("writing {}", dir.join("report.md").display()))?;
-    let json = serde_json::json!({ "model": model_path, "data": args.data, "split": format!("{:?}", args.split).to_lowercase(), "evaluation": eval });
+    let json = serde_json::json!({ "model": model_path, "data": args.data, "split": format!("{:?}", args.split).to_lowercase(), "sessions": format!("{:?}", args.sessions), "evaluation": eval });
     let json_text = serde_json::to_string_pretty(&json)?;
     std::fs::write(dir.join("report.json"), &json_text)
         .with_context(|| format!("writing {}", dir.join("report.json").display()))?;

@@ -6,6 +6,7 @@ mod bench_predict;
 mod devices;
 mod doctor;
 mod eval;
+mod eval_sessions;
 mod features;
 mod features_out;
 mod features_stream;

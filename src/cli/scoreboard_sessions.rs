@@ -8,7 +8,7 @@ use super::scoreboard::WARMUP_FRAMES;
 use crate::data::{FeatureMatrix, Utterance};
 use crate::model::EmotionModel;
 use crate::train::dataset::PreparedData;
-use crate::train::evaluate::{Sessions, evaluate, one_emotion_session};
+use crate::train::evaluate::{Sessions, evaluate, one_emotion_sessions};
 use crate::train::scoreboard::{ScoreRow, Scoreboard, Section};
 
 /// Adds the three session rows for the RAVDESS files at `ravdess` (indices into `data`).
@@ -33,31 +33,3 @@ pub fn score(
     Ok(())
 }
 
-/// The utterances with each speaker split into one session per emotion.
-fn one_emotion_sessions<'a>(utterances: impl Iterator<Item = &'a Utterance>) -> Vec<Utterance> {
-    utterances.map(|u| Utterance { speaker: one_emotion_session(u), ..u.clone() }).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::data::CorpusKind;
-    use crate::model::Emotion;
-
-    /// One speaker's files of two emotions become two sessions; the speaker is kept in the name.
-    #[test]
-    fn a_speaker_splits_into_one_session_per_emotion() {
-        let utterance = |label: Emotion| Utterance {
-            path: "x.wav".into(),
-            label,
-            source_label: label.name().to_owned(),
-            speaker: "ravdess:17".into(),
-            corpus: CorpusKind::Manifest,
-        };
-        let sessions = one_emotion_sessions(
-            [utterance(Emotion::Sad), utterance(Emotion::Angry), utterance(Emotion::Sad)].iter(),
-        );
-        let names: Vec<&str> = sessions.iter().map(|u| u.speaker.as_str()).collect();
-        assert_eq!(names, ["ravdess:17/sad", "ravdess:17/angry", "ravdess:17/sad"]);
-    }
-}

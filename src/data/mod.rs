@@ -28,5 +28,5 @@ pub use layouts::CorpusKind;
 pub use level::{LevelColumns, LevelTracker};
 pub use normalise::{FrameNormaliser, NormAccumulator, NormStats};
 pub use rng::Rng;
-pub use speaker_norm::{SpeakerNorm, SpeakerStats};
+pub use speaker_norm::{CalibrationShift, SpeakerNorm, SpeakerStats};
 pub use splits::{Part, SplitConfig, SplitSpec};

@@ -55,6 +55,32 @@ impl SpeakerStats {
     }
 }
 
+/// How a speaker's statistics over a mixed session differ, on average, from those of a
+/// calm reading of the same voice: added to a reading's statistics, it estimates the
+/// session's (see `train::calibration`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationShift {
+    /// Session mean minus reading mean, per dimension.
+    pub mean: Vec<f32>,
+    /// Natural log of session std over reading std, per dimension.
+    pub log_std_ratio: Vec<f32>,
+}
+
+impl CalibrationShift {
+    /// A reading's statistics moved to estimate a mixed session's.
+    pub fn apply(&self, reading: &SpeakerStats) -> SpeakerStats {
+        SpeakerStats {
+            mean: reading.mean.iter().zip(&self.mean).map(|(m, d)| m + d).collect(),
+            std: reading
+                .std
+                .iter()
+                .zip(&self.log_std_ratio)
+                .map(|(s, r)| (s * r.exp()).max(MIN_STD))
+                .collect(),
+        }
+    }
+}
+
 /// Sums over a speaker's (or a session's) z-scored frames.
 #[derive(Debug, Clone)]
 pub struct SpeakerAccumulator {
@@ -150,5 +176,14 @@ mod tests {
         assert_eq!(frame, [1.0, 2.0]);
         stats.apply(SpeakerNorm::Off, &mut frame);
         assert_eq!(frame, [1.0, 2.0]);
+    }
+
+    #[test]
+    fn a_shift_moves_the_mean_and_scales_the_std() {
+        let shift = CalibrationShift { mean: vec![0.5, -1.0], log_std_ratio: vec![2f32.ln(), 0.0] };
+        let reading = SpeakerStats { mean: vec![1.0, 1.0], std: vec![0.5, 3.0] };
+        let session = shift.apply(&reading);
+        assert_eq!(session.mean, [1.5, 0.0]);
+        assert!((session.std[0] - 1.0).abs() < 1e-6 && (session.std[1] - 3.0).abs() < 1e-6, "{session:?}");
     }
 }

@@ -44,6 +44,10 @@ pub enum ModelError {
     /// libtorch failed while loading or running the model.
     #[error("{}: libtorch: {source}", path.display())]
     Torch { path: PathBuf, source: tch::TchError },
+    /// A speaker-normalised model was to be given a speaker's statistics and has none
+    /// for this file's speaker (e.g. no calibration reading).
+    #[error("{}: no statistics given for speaker {speaker}", path.display())]
+    NoSpeakerStatistics { path: PathBuf, speaker: String },
     /// Streaming set-up or a step failed.
     #[error(transparent)]
     Stream(#[from] StreamError),

@@ -17,13 +17,15 @@ pub const TIME_POINTS_S: [f64; 10] = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5,
 const EVAL_BATCH: usize = 32;
 
 /// Where speaker-normalisation statistics come from, when the model uses them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sessions {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sessions<'a> {
     /// All of each speaker's files in the set: a live session that has heard the
     /// speaker for a while.
     PerSpeaker,
     /// Each file alone, from a fresh session: a session's first utterance.
     PerFile,
+    /// Given for every speaker in the set (e.g. from a calibration reading).
+    Given(&'a HashMap<String, SpeakerStats>),
 }
 
 /// One scored file.
@@ -80,19 +82,30 @@ pub fn evaluate(
     model: &EmotionModel,
     items: &[(&Utterance, &FeatureMatrix)],
     warmup_frames: usize,
-    sessions: Sessions,
+    sessions: Sessions<'_>,
 ) -> Result<Evaluation, ModelError> {
     let norm = &model.card().normalisation;
-    let speakers = (norm.speaker_norm != SpeakerNorm::Off && sessions == Sessions::PerSpeaker)
-        .then(|| speaker_statistics(norm, items));
+    let per_speaker;
+    let speakers = match sessions {
+        _ if norm.speaker_norm == SpeakerNorm::Off => None,
+        Sessions::PerFile => None,
+        Sessions::PerSpeaker => {
+            per_speaker = speaker_statistics(norm, items);
+            Some(&per_speaker)
+        }
+        Sessions::Given(stats) => Some(stats),
+    };
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| items[i].1.frames);
     let mut frame_probs: Vec<Vec<Probabilities>> = vec![Vec::new(); items.len()];
     for chunk in order.chunks(EVAL_BATCH) {
         let inputs: Vec<&[f32]> = chunk.iter().map(|&i| items[i].1.data.as_slice()).collect();
-        let probs = match &speakers {
+        let probs = match speakers {
             Some(stats) => {
-                let of: Vec<&SpeakerStats> = chunk.iter().map(|&i| &stats[&items[i].0.speaker]).collect();
+                let of = chunk
+                    .iter()
+                    .map(|&i| stats.get(&items[i].0.speaker).ok_or_else(|| no_statistics(items[i].0)))
+                    .collect::<Result<Vec<&SpeakerStats>, _>>()?;
                 model.frame_probabilities_for_speakers(&inputs, &of)?
             }
             None => model.frame_probabilities(&inputs)?,
@@ -140,6 +153,10 @@ pub fn evaluate(
     })
 }
 
+fn no_statistics(utterance: &Utterance) -> ModelError {
+    ModelError::NoSpeakerStatistics { path: utterance.path.clone(), speaker: utterance.speaker.clone() }
+}
+
 /// Each speaker's statistics from all of its utterances in `items`, by speaker (`corpus:id`).
 pub fn speaker_statistics(
     norm: &NormStats,
@@ -168,6 +185,11 @@ pub fn one_emotion_session(utterance: &Utterance) -> String {
     format!("{}/{}", utterance.speaker, utterance.label.name())
 }
 
+/// The utterances with each speaker split into one session per emotion.
+pub fn one_emotion_sessions<'a>(utterances: impl Iterator<Item = &'a Utterance>) -> Vec<Utterance> {
+    utterances.map(|u| Utterance { speaker: one_emotion_session(u), ..u.clone() }).collect()
+}
+
 fn time_point(
     model: &EmotionModel,
     seconds: f64,
@@ -193,5 +215,28 @@ fn time_point(
         frame_ua: a.ua,
         so_far_accuracy: s.accuracy,
         so_far_ua: s.ua,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::CorpusKind;
+    
+    /// One speaker's files of two emotions become two sessions; the speaker is kept in the name.
+    #[test]
+    fn a_speaker_splits_into_one_session_per_emotion() {
+        let utterance = |label: Emotion| Utterance {
+            path: "x.wav".into(),
+            label,
+            source_label: label.name().to_owned(),
+            speaker: "ravdess:17".into(),
+            corpus: CorpusKind::Manifest,
+        };
+        let sessions = one_emotion_sessions(
+            [utterance(Emotion::Sad), utterance(Emotion::Angry), utterance(Emotion::Sad)].iter(),
+        );
+        let names: Vec<&str> = sessions.iter().map(|u| u.speaker.as_str()).collect();
+        assert_eq!(names, ["ravdess:17/sad", "ravdess:17/angry", "ravdess:17/sad"]);
     }
 }

@@ -4,6 +4,7 @@
 pub mod adversary;
 pub mod average;
 pub mod batch;
+pub mod calibration;
 pub mod config;
 pub mod dataset;
 pub mod ensemble;

@@ -1,0 +1,130 @@
+//! A calibration reading: a speaker-normalised model takes its statistics from a calm
+//! reading of the voice, recorded once, instead of from the session so far, so a session
+//! that stays in one emotion is read against the voice's calm habit and not against
+//! itself. In evaluation a speaker's reading is some of its neutral files (amendment 33 of
+//! models/any-voice.md); the files of a reading are never scored.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::evaluate::speaker_statistics;
+use crate::data::cache::FeatureMatrix;
+use crate::data::{CalibrationShift, NormStats, SpeakerStats, Utterance};
+use crate::model::Emotion;
+
+/// Most files in a speaker's reading.
+pub const READING_FILES: usize = 20;
+
+/// Which utterances make up their speaker's reading: the speaker's neutral files in path
+/// order, the 1st, 3rd, 5th... at most [`READING_FILES`]; none for a speaker with fewer
+/// than two neutral files (one would leave nothing neutral to score).
+pub fn reading_files(utterances: &[&Utterance]) -> Vec<bool> {
+    let mut neutral: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, u) in utterances.iter().enumerate() {
+        if u.label == Emotion::Neutral {
+            neutral.entry(u.speaker.as_str()).or_default().push(i);
+        }
+    }
+    let mut reading = vec![false; utterances.len()];
+    for mut files in neutral.into_values().filter(|files| files.len() >= 2) {
+        files.sort_by(|&a, &b| utterances[a].path.cmp(&utterances[b].path));
+        files.iter().step_by(2).take(READING_FILES).for_each(|&i| reading[i] = true);
+    }
+    reading
+}
+
+/// Each speaker's statistics from its reading, by speaker; speakers without one are absent.
+pub fn reading_statistics(
+    norm: &NormStats,
+    items: &[(&Utterance, &FeatureMatrix)],
+    reading: &[bool],
+) -> HashMap<String, SpeakerStats> {
+    let readings: Vec<_> = items.iter().zip(reading).filter(|(_, r)| **r).map(|(item, _)| *item).collect();
+    speaker_statistics(norm, &readings)
+}
+
+/// The average difference between a speaker's statistics over all of its files and over
+/// its reading: per corpus the mean over its speakers that have a reading, then the mean
+/// over corpora (so a corpus of many speakers counts once). `None` if no speaker has one.
+pub fn calibration_shift(norm: &NormStats, items: &[(&Utterance, &FeatureMatrix)]) -> Option<CalibrationShift> {
+    let utterances: Vec<&Utterance> = items.iter().map(|(u, _)| *u).collect();
+    let readings = reading_statistics(norm, items, &reading_files(&utterances));
+    let sessions = speaker_statistics(norm, items);
+    let corpus_of: HashMap<&str, &str> = utterances.iter().map(|u| (u.speaker.as_str(), u.corpus_name())).collect();
+    let dims = norm.dims();
+    // Per corpus: summed differences (mean, log std ratio) and speakers.
+    let mut by_corpus: BTreeMap<&str, (Vec<f64>, Vec<f64>, usize)> = BTreeMap::new();
+    for (speaker, reading) in &readings {
+        let session = &sessions[speaker];
+        let (mean, ratio, n) =
+            by_corpus.entry(corpus_of[speaker.as_str()]).or_insert_with(|| (vec![0.0; dims], vec![0.0; dims], 0));
+        for d in 0..dims {
+            mean[d] += f64::from(session.mean[d] - reading.mean[d]);
+            ratio[d] += f64::from(session.std[d] / reading.std[d]).ln();
+        }
+        *n += 1;
+    }
+    if by_corpus.is_empty() {
+        return None;
+    }
+    let corpora = by_corpus.len() as f64;
+    let average = |part: fn(&(Vec<f64>, Vec<f64>, usize)) -> &Vec<f64>| -> Vec<f32> {
+        (0..dims)
+            .map(|d| (by_corpus.values().map(|c| part(c)[d] / c.2 as f64).sum::<f64>() / corpora) as f32)
+            .collect()
+    };
+    Some(CalibrationShift { mean: average(|c| &c.0), log_std_ratio: average(|c| &c.1) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::CorpusKind;
+
+    fn utterance(path: &str, speaker: &str, label: Emotion) -> Utterance {
+        Utterance {
+            path: path.into(),
+            label,
+            source_label: label.name().to_owned(),
+            speaker: speaker.into(),
+            corpus: CorpusKind::Manifest,
+        }
+    }
+
+    /// Every other neutral file in path order; a speaker with one neutral file has no reading.
+    #[test]
+    fn a_reading_is_every_other_neutral_file() {
+        let all = [
+            utterance("a/3.wav", "a", Emotion::Neutral),
+            utterance("a/1.wav", "a", Emotion::Neutral),
+            utterance("a/2.wav", "a", Emotion::Sad),
+            utterance("a/2n.wav", "a", Emotion::Neutral),
+            utterance("b/1.wav", "b", Emotion::Neutral),
+            utterance("b/2.wav", "b", Emotion::Angry),
+        ];
+        let refs: Vec<&Utterance> = all.iter().collect();
+        assert_eq!(reading_files(&refs), [true, true, false, false, false, false]);
+    }
+
+    /// One speaker, one dimension: reading frames at 0, other files at 2; the session's
+    /// mean is 1.5 over all, so the shift is 1.5 - 0 on the mean.
+    #[test]
+    fn the_shift_is_the_session_minus_the_reading() {
+        let norm = NormStats::identity(1);
+        let all = [
+            utterance("a/1.wav", "a", Emotion::Neutral),
+            utterance("a/2.wav", "a", Emotion::Neutral),
+            utterance("a/3.wav", "a", Emotion::Angry),
+            utterance("a/4.wav", "a", Emotion::Angry),
+        ];
+        let reading = FeatureMatrix { frames: 2, dims: 1, data: vec![-1.0, 1.0] };
+        let other = FeatureMatrix { frames: 2, dims: 1, data: vec![2.0, 2.0] };
+        let items: Vec<_> = all.iter().zip([&reading, &other, &other, &other]).collect();
+        let shift = calibration_shift(&norm, &items).expect("speaker a has a reading");
+        assert!((shift.mean[0] - 1.5).abs() < 1e-6, "{shift:?}");
+        // Reading std 1; session: values -1, 1, 2 x 6, mean 1.5, E[x^2] = 26/8.
+        let session_std = (26.0f64 / 8.0 - 2.25).sqrt();
+        assert!((f64::from(shift.log_std_ratio[0]) - session_std.ln()).abs() < 1e-5, "{shift:?}");
+        let stats = reading_statistics(&norm, &items, &[true, false, false, false]);
+        assert_eq!(stats["a"].mean, [0.0]);
+    }
+}

@@ -68,6 +68,7 @@ fn frame_benchmarks(c: &mut Criterion) {
         autostart: None,
         model: None,
         model_note: None,
+        calibration: None,
         config_dir: dir.path().join("config"),
         sessions_dir: dir.path().join("sessions"),
         compute: DeviceChoice::Cpu,

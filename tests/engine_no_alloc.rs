@@ -73,7 +73,7 @@ fn live_steady_state_with_shipped_model_does_not_allocate() {
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
     emotrace::engine::prepare_worker_thread();
     let cpu = emotrace::model::ComputeDevice::resolve(emotrace::model::DeviceChoice::Cpu).expect("cpu");
-    let loaded = emotrace::engine::load_model(&shipped, cpu).expect("shipped model loads");
+    let loaded = emotrace::engine::load_model(&shipped, None, cpu).expect("shipped model loads");
     run_live(loaded.features, Some(loaded.classifier));
 }
 

@@ -37,6 +37,7 @@ fn small_card(dims: usize) -> ModelCard {
         session_prior_frames: 50.0,
         level: LevelColumns::of(&features),
         dual_input: false,
+        calibration_shift: None,
     };
     ModelCard::new("tiny", features, Preprocess::default(), norm, arch)
 }

@@ -19,7 +19,7 @@ use scraper::{Html, Selector};
 fn record(clip: &Path, dir: &Path, client: &str, note: &str) {
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
     let compute = ComputeDevice::resolve(DeviceChoice::Cpu).expect("cpu");
-    let loaded = load_model(&model, compute).expect("shipped model");
+    let loaded = load_model(&model, None, compute).expect("shipped model");
     let config = EngineConfig { snapshot_capacity: 8, start_paused: true, ..EngineConfig::default() };
     let source = Source::File { path: clip.to_owned(), pace: Pace::Fast };
     let mut engine = start_engine(&source, &config, &loaded.features, Some(loaded.classifier), &loaded.label)

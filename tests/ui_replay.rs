@@ -29,7 +29,7 @@ fn replay_fills_the_trace_plot_with_the_offline_trace() {
     h.get_by_label("▶ Replay").click();
 
     let cpu = ComputeDevice::resolve(DeviceChoice::Cpu).unwrap();
-    let loaded = load_model(&card, cpu).unwrap();
+    let loaded = load_model(&card, None, cpu).unwrap();
     let config = Settings::default().engine_config();
     let expected =
         offline::trace_file(&speech_clip(), &loaded.features, &config, Some(loaded.classifier)).unwrap();

@@ -130,6 +130,7 @@ impl MonitorApp {
         self.link.start(SessionRequest {
             source,
             model: self.model.path.clone(),
+            calibration: self.model.calibration.clone(),
             config: self.settings.engine_config(),
             record_into,
             record_options,

@@ -27,6 +27,8 @@ pub struct SessionRequest {
     pub source: Source,
     /// Model card to load; `None` runs without a model.
     pub model: Option<PathBuf>,
+    /// The voice's calibration file for that model, if any.
+    pub calibration: Option<PathBuf>,
     /// Engine settings.
     pub config: EngineConfig,
     /// Record into a new session folder under this one.
@@ -277,7 +279,7 @@ fn start_session(request: SessionRequest) -> Result<Started, String> {
     let (features, classifier, label) = match &request.model {
         Some(path) => {
             let compute = ComputeDevice::resolve(request.compute).map_err(|e| e.to_string())?;
-            let loaded = load_model(path, compute)
+            let loaded = load_model(path, request.calibration.as_deref(), compute)
                 .map_err(|e| format!("cannot load model {}: {e}", path.display()))?;
             (loaded.features, Some(loaded.classifier), loaded.label)
         }

@@ -9,6 +9,7 @@ use egui::{RichText, Ui};
 
 use super::Action;
 use crate::data::SpeakerNorm;
+use crate::model::Calibration;
 use crate::model::card::{ModelCard, TrainingInfo};
 
 /// The model in use and its card.
@@ -18,6 +19,10 @@ pub struct ModelPanel {
     pub path: Option<PathBuf>,
     /// Its card, or why it could not be read.
     pub card: Option<Result<ModelCard, String>>,
+    /// The voice's calibration file, if any (`emotrace calibrate`).
+    pub calibration: Option<PathBuf>,
+    /// What the calibration file says (seconds of speech), or why it cannot be read.
+    calibration_note: Option<Result<Calibration, String>>,
     /// A path typed for "Load".
     pub path_text: String,
     dialog: Option<Receiver<Option<PathBuf>>>,
@@ -43,6 +48,12 @@ impl ModelPanel {
                 .and_then(|text| ModelCard::parse(&text, &card).map_err(|e| e.to_string()))
         });
         self.path = path;
+    }
+
+    /// Uses the calibration file `path` (or none) with the model from the next session on.
+    pub fn set_calibration(&mut self, path: Option<PathBuf>) {
+        self.calibration_note = path.as_deref().map(|p| Calibration::load(p).map_err(|e| e.to_string()));
+        self.calibration = path;
     }
 
     /// A short name for the status bar.
@@ -125,7 +136,16 @@ impl ModelPanel {
                 );
                 // A speaker-normalised model hears the voice against the session so far
                 // (models/any-voice.md, amendment 32).
-                if card.normalisation.speaker_norm != SpeakerNorm::Off {
+                if let Some(note) = &self.calibration_note {
+                    let text = match note {
+                        Ok(c) => format!(
+                            "calibrated: reads the voice against its calm reading ({:.0} s), not against the session",
+                            c.speech_s
+                        ),
+                        Err(e) => format!("calibration not usable: {e}"),
+                    };
+                    ui.label(RichText::new(text).small());
+                } else if card.normalisation.speaker_norm != SpeakerNorm::Off {
                     ui.label(
                         RichText::new(
                             "reads the voice against this session's so far: weaker in its first seconds, \

@@ -34,6 +34,8 @@ pub struct WindowOptions {
     pub autostart: Option<Source>,
     /// The model card to use; `None` runs without a model.
     pub model: Option<PathBuf>,
+    /// The voice's calibration file (`emotrace calibrate`), if any.
+    pub calibration: Option<PathBuf>,
     /// Why there is no model when one was wanted (shown once as a notice).
     pub model_note: Option<String>,
     /// Where settings are kept.
@@ -129,6 +131,7 @@ impl MonitorApp {
             report_note: None,
         };
         app.model.set_model(options.model.clone());
+        app.model.set_calibration(options.calibration.clone());
         if let Some(note) = options.model_note {
             app.link.notice(note);
         }

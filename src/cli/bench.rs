@@ -300,7 +300,7 @@ fn model_for_bench(args: &BenchArgs, device: DeviceChoice) -> anyhow::Result<Mod
     };
     let compute = ComputeDevice::resolve(device)?;
     let loaded =
-        load_model(&path, compute).with_context(|| format!("cannot load model {}", path.display()))?;
+        load_model(&path, None, compute).with_context(|| format!("cannot load model {}", path.display()))?;
     let features = loaded.features.clone();
     let label = loaded.label.clone();
     // Each measurement needs its own classifier (a fresh stream state): load once more
@@ -308,7 +308,7 @@ fn model_for_bench(args: &BenchArgs, device: DeviceChoice) -> anyhow::Result<Mod
     let step = args.step;
     let make = move || -> anyhow::Result<Option<Box<dyn FrameClassifier>>> {
         Ok(Some(match step {
-            StepPath::Fused => load_model(&path, compute)?.classifier,
+            StepPath::Fused => load_model(&path, None, compute)?.classifier,
             StepPath::Libtorch => Box::new(LibtorchClassifier::new(EmotionModel::load(&path, compute)?)?),
         }))
     };

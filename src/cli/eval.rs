@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::eval_sessions::{SessionChoice, ShiftData, scored};
 use super::{OutputFormat, resolve_model};
 use crate::data::{AugmentConfig, FeatureCacheChoice, Part, SplitSpec};
 use crate::model::{ComputeDevice, DeviceChoice, EmotionModel, ModelCard};
 use crate::train::dataset::PreparedData;
-use super::eval_sessions::{SessionChoice, ShiftData, scored};
 use crate::train::report::{class_table, corpus_table, evaluation_markdown, headline, time_table};
 use crate::train::runs::utc_stamp;
 use crate::train::trainer::EpochRecord;
@@ -51,7 +51,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub without_readings: bool,
     /// For `--sessions reading-shifted`: corpora whose files of the model's training
-    /// speakers give the calibration shift.
+    /// speakers give the calibration shift (default: the card's).
     #[arg(long, value_name = "DIR|CSV", num_args = 1..)]
     pub shift_data: Vec<PathBuf>,
     /// Output on stdout.
@@ -98,7 +98,9 @@ pub fn run(out: &mut impl Write, args: &EvalArgs, device: DeviceChoice) -> anyho
     let shift = (!args.shift_data.is_empty()).then_some(&shift);
     let scored = scored(&model, &data, &indices, args.sessions, args.without_readings, shift)?;
     if scored.utterances.is_empty() {
-        anyhow::bail!("no utterances left to score: no speaker among them has two neutral files for a reading");
+        anyhow::bail!(
+            "no utterances left to score: no speaker among them has two neutral files for a reading"
+        );
     }
     let eval = evaluate(&model, &scored.items(), warmup, scored.sessions(args.sessions))?;
     let dir =

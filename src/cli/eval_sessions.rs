@@ -2,7 +2,6 @@
 //! speaker's files, one emotion's, none, or a calibration reading (plain or shifted), and
 //! which files it then scores.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -10,7 +9,9 @@ use anyhow::Context;
 use super::eval::CorpusReading;
 use crate::data::{FeatureMatrix, Part, SpeakerStats, SplitSpec, Utterance};
 use crate::model::EmotionModel;
-use crate::train::calibration::{calibration_shift, reading_files, reading_statistics};
+use crate::train::calibration::{
+    calibrated_statistics, calibration_shift, reading_files, scored_beside_readings,
+};
 use crate::train::dataset::PreparedData;
 use crate::train::evaluate::{Sessions, one_emotion_sessions};
 
@@ -26,7 +27,7 @@ pub enum SessionChoice {
     /// Each speaker's calibration reading (some of its neutral files, not scored).
     Reading,
     /// The reading's statistics moved by the calibration shift of the model's training
-    /// speakers among `--shift-data`.
+    /// speakers among `--shift-data` (without it, the card's shift).
     ReadingShifted,
 }
 
@@ -78,18 +79,20 @@ pub fn scored<'a>(
     let reading = reading_files(&utterances);
     let norm = &model.card().normalisation;
     let readings = match choice {
-        SessionChoice::Reading => Some(reading_statistics(norm, &items, &reading)),
+        SessionChoice::Reading => Some(calibrated_statistics(norm, &items, &reading, None)),
         SessionChoice::ReadingShifted => {
-            let shift = shift.context("--sessions reading-shifted needs --shift-data")?.shift(model)?;
-            let plain = reading_statistics(norm, &items, &reading);
-            Some(plain.into_iter().map(|(k, s)| (k, shift.apply(&s))).collect())
+            let shift = match shift {
+                Some(data) => data.shift(model)?,
+                None => norm.calibration_shift.clone().context(
+                    "--sessions reading-shifted: the model's card has no calibration shift; give --shift-data",
+                )?,
+            };
+            Some(calibrated_statistics(norm, &items, &reading, Some(&shift)))
         }
         _ => None,
     };
-    let with_reading: HashSet<&str> =
-        utterances.iter().zip(&reading).filter(|(_, r)| **r).map(|(u, _)| u.speaker.as_str()).collect();
     let keep: Vec<bool> = if choice.uses_reading() || without_readings {
-        utterances.iter().zip(&reading).map(|(u, r)| !r && with_reading.contains(u.speaker.as_str())).collect()
+        scored_beside_readings(&utterances, &reading)
     } else {
         vec![true; utterances.len()]
     };
@@ -111,7 +114,8 @@ pub struct ShiftData<'a> {
 }
 
 impl ShiftData<'_> {
-    fn shift(&self, model: &EmotionModel) -> anyhow::Result<crate::data::CalibrationShift> {
+    /// The shift learnt from the model's training speakers among the corpora.
+    pub fn shift(&self, model: &EmotionModel) -> anyhow::Result<crate::data::CalibrationShift> {
         let card = model.card();
         let config = self.reading.config(card, self.data)?;
         let none = |u: &[Utterance]| vec![false; u.len()];

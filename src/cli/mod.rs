@@ -3,6 +3,7 @@
 mod bench;
 mod bench_model;
 mod bench_predict;
+mod calibrate;
 mod devices;
 mod doctor;
 mod eval;
@@ -54,6 +55,9 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Train the emotion model on corpus folders (fixed speaker split or --folds K).
     Train(train::TrainArgs),
+    /// A calibration file from recordings of a calm reading of one voice, for
+    /// `--calibration` (speaker-normalised models).
+    Calibrate(calibrate::CalibrateArgs),
     /// Score a model on a corpus: accuracy, UA, macro-F1, per-class table, confusion PNG.
     Eval(eval::EvalArgs),
     /// How a model holds up beyond its training speakers: held-out speakers of each
@@ -108,6 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Monitor(monitor_args) => monitor::run(&mut out, &monitor_args, args.device)?,
         Command::Bench(bench_args) => bench::run(&mut out, &bench_args, args.device)?,
         Command::Train(a) => train::run(&mut out, &a, args.device)?,
+        Command::Calibrate(a) => calibrate::run(&mut out, &a, args.device)?,
         Command::Eval(a) => eval::run(&mut out, &a, args.device)?,
         Command::Scoreboard(a) => scoreboard::run(&mut out, &a, args.device)?,
         Command::Predict(a) => predict::run(&mut out, &a, args.device)?,

@@ -53,6 +53,10 @@ pub struct MonitorArgs {
     /// Model card to load (default: the default model).
     #[arg(long, value_name = "MODEL_JSON")]
     pub model: Option<PathBuf>,
+    /// A calibration file (`emotrace calibrate`) of the voice: a speaker-normalised model
+    /// reads it against that calm reading instead of against the session so far.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_model")]
+    pub calibration: Option<PathBuf>,
     /// Run without a model: spectrogram, level and speech detection only.
     #[arg(long, conflicts_with = "model")]
     pub no_model: bool,
@@ -137,6 +141,8 @@ pub struct MonitorPlan {
     pub engine: EngineConfig,
     /// The model card, `None` for no model.
     pub model: Option<PathBuf>,
+    /// The voice's calibration file, if any.
+    pub calibration: Option<PathBuf>,
     /// Print every Nth hop.
     pub every: u64,
     /// Include mel columns.
@@ -191,6 +197,7 @@ impl MonitorArgs {
             source,
             engine,
             model,
+            calibration: self.calibration.clone(),
             every: u64::from(self.every.max(1)),
             with_mel: self.with_mel,
             record,
@@ -274,6 +281,7 @@ fn window(args: &MonitorArgs, device: DeviceChoice) -> anyhow::Result<()> {
         autostart,
         model,
         model_note,
+        calibration: args.calibration.clone(),
         config_dir: args.config_dir.clone().unwrap_or_else(default_config_dir),
         sessions_dir: default_sessions_dir(),
         compute: device,
@@ -288,8 +296,8 @@ fn start(plan: &MonitorPlan, device: DeviceChoice) -> anyhow::Result<Engine> {
     let (features, classifier, label) = match &plan.model {
         Some(path) => {
             let compute = ComputeDevice::resolve(device)?;
-            let loaded =
-                load_model(path, compute).with_context(|| format!("cannot load model {}", path.display()))?;
+            let loaded = load_model(path, plan.calibration.as_deref(), compute)
+                .with_context(|| format!("cannot load model {}", path.display()))?;
             (loaded.features, Some(loaded.classifier), loaded.label)
         }
         None => (FeatureConfig::default(), None, "none".to_owned()),

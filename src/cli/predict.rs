@@ -20,6 +20,7 @@ use crate::batch::{
     DEFAULT_STREAM_OVER_S, FileReport, OutputFormat, PoolOptions, ResultWriter, ScoreOptions, score_in_order,
 };
 use crate::data::corpus::audio_files;
+use crate::model::calibration::load_calibrated;
 use crate::model::{ComputeDevice, DeviceChoice, EmotionModel};
 
 /// Flags of `emotrace predict`.
@@ -49,6 +50,10 @@ pub struct PredictArgs {
     /// Files scored at once, each on its own core (default: every core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// A calibration file (`emotrace calibrate`) of the voice in these files: a
+    /// speaker-normalised model reads them against that calm reading.
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
     /// Stream recordings longer than this instead of holding them whole, in minutes.
     #[arg(long, value_name = "MINUTES", default_value_t = DEFAULT_STREAM_OVER_S / 60.0)]
     pub stream_over: f64,
@@ -85,9 +90,10 @@ pub fn run(out: &mut impl Write, args: &PredictArgs, device: DeviceChoice) -> an
     let model_path = resolve_model(args.model.as_deref())?;
     // Loaded here once so a bad model is one error line before any work starts; each
     // worker loads its own copy.
-    EmotionModel::load(&model_path, compute)
+    let calibration = args.calibration.as_deref();
+    load_calibrated(&model_path, calibration, compute)
         .with_context(|| format!("loading model {}", model_path.display()))?;
-    let load = || EmotionModel::load(&model_path, compute);
+    let load = || load_calibrated(&model_path, calibration, compute);
     let options = PoolOptions {
         jobs: default_jobs(args.jobs),
         score: ScoreOptions {

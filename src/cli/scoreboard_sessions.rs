@@ -2,11 +2,14 @@
 //! speaker-normalised model is given taken from all of each speaker's files (a session
 //! that has heard the speaker a while), from each speaker's files of one emotion (a
 //! session that stays in one emotion), and from none (each file a session's first
-//! utterance). A model without speaker normalisation scores the same on all three.
+//! utterance), and from a calibration reading (half of each speaker's neutral files,
+//! which that row does not score; moved by the card's calibration shift, if any). A
+//! model without speaker normalisation scores the same on the first three.
 
 use super::scoreboard::WARMUP_FRAMES;
 use crate::data::{FeatureMatrix, Utterance};
 use crate::model::EmotionModel;
+use crate::train::calibration::{calibrated_statistics, reading_files, scored_beside_readings};
 use crate::train::dataset::PreparedData;
 use crate::train::evaluate::{Sessions, evaluate, one_emotion_sessions};
 use crate::train::scoreboard::{ScoreRow, Scoreboard, Section};
@@ -30,6 +33,14 @@ pub fn score(
     add("each speaker's files", &items, Sessions::PerSpeaker)?;
     add("each speaker's files of one emotion", &regrouped, Sessions::PerSpeaker)?;
     add("none (each file a first utterance)", &items, Sessions::PerFile)?;
+    let utterances: Vec<&Utterance> = items.iter().map(|(u, _)| *u).collect();
+    let reading = reading_files(&utterances);
+    let norm = &model.card().normalisation;
+    let stats = calibrated_statistics(norm, &items, &reading, norm.calibration_shift.as_ref());
+    let keep = scored_beside_readings(&utterances, &reading);
+    let scored: Vec<_> = items.iter().zip(&keep).filter(|(_, k)| **k).map(|(item, _)| *item).collect();
+    if !scored.is_empty() {
+        add("a calibration reading (its files not scored)", &scored, Sessions::Given(&stats))?;
+    }
     Ok(())
 }
-

@@ -25,7 +25,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::level::{LevelColumns, LevelTracker};
-use super::speaker_norm::{SpeakerAccumulator, SpeakerNorm, SpeakerStats};
+use super::speaker_norm::{CalibrationShift, SpeakerAccumulator, SpeakerNorm, SpeakerStats};
 
 /// Smallest standard deviation used, so constant dimensions do not blow up.
 pub const MIN_STD: f32 = 1e-4;
@@ -57,6 +57,10 @@ pub struct NormStats {
     /// false in older cards.
     #[serde(default)]
     pub dual_input: bool,
+    /// How a speaker's statistics over a mixed session differ on average from those of
+    /// a calm reading, among the training speakers (added to a calibration reading's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration_shift: Option<CalibrationShift>,
 }
 
 /// Accumulates sums in f64 over any number of row-major `[frames, dims]` matrices.
@@ -111,6 +115,7 @@ impl NormAccumulator {
             session_prior_frames: 0.0,
             level: None,
             dual_input: false,
+            calibration_shift: None,
         }
     }
 }
@@ -127,6 +132,7 @@ impl NormStats {
             session_prior_frames: 0.0,
             level: None,
             dual_input: false,
+            calibration_shift: None,
         }
     }
 

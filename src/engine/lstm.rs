@@ -10,7 +10,8 @@ use super::handle::{Engine, EngineSetup};
 use super::snapshot::Probabilities;
 use super::worker::start_engine;
 use crate::features::FeatureConfig;
-use crate::model::{ComputeDevice, EmotionModel, LiveClassifier};
+use crate::model::calibration::load_calibrated;
+use crate::model::{ComputeDevice, LiveClassifier};
 
 impl FrameClassifier for LiveClassifier {
     fn input_dim(&self) -> usize {
@@ -37,9 +38,14 @@ pub struct LoadedModel {
     pub label: String,
 }
 
-/// Loads the model at `path` (a card, its weights, or the stem) on `compute`.
-pub fn load_model(path: &Path, compute: ComputeDevice) -> Result<LoadedModel, EngineError> {
-    let model = EmotionModel::load(path, compute).map_err(|e| EngineError::Model(e.to_string()))?;
+/// Loads the model at `path` (a card, its weights, or the stem) on `compute`, calibrated
+/// by the calibration file `calibration` if given (see `model::calibration`).
+pub fn load_model(
+    path: &Path,
+    calibration: Option<&Path>,
+    compute: ComputeDevice,
+) -> Result<LoadedModel, EngineError> {
+    let model = load_calibrated(path, calibration, compute).map_err(|e| EngineError::Model(e.to_string()))?;
     let features = model.feature_config().clone();
     let label = model.path().display().to_string();
     Ok(LoadedModel { features, classifier: Box::new(LiveClassifier::new(model)), label })
@@ -50,7 +56,7 @@ impl Engine {
     /// feature configuration. Errors (no device, unreadable file, bad model) come back
     /// here, each as one line.
     pub fn start(setup: EngineSetup) -> Result<Engine, EngineError> {
-        let loaded = load_model(&setup.model_path, setup.compute)?;
+        let loaded = load_model(&setup.model_path, None, setup.compute)?;
         start_engine(&setup.source, &setup.config, &loaded.features, Some(loaded.classifier), &loaded.label)
     }
 }

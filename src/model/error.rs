@@ -48,6 +48,9 @@ pub enum ModelError {
     /// for this file's speaker (e.g. no calibration reading).
     #[error("{}: no statistics given for speaker {speaker}", path.display())]
     NoSpeakerStatistics { path: PathBuf, speaker: String },
+    /// The calibration file cannot be used with this model.
+    #[error(transparent)]
+    Calibration(#[from] super::calibration::CalibrationError),
     /// Streaming set-up or a step failed.
     #[error(transparent)]
     Stream(#[from] StreamError),

@@ -30,6 +30,8 @@ pub struct EmotionModel {
     net: EmotionNet,
     stream: StreamWeights,
     device: ComputeDevice,
+    /// A calibration reading's statistics, used in place of a fresh session's.
+    calibration: Option<SpeakerStats>,
 }
 
 impl EmotionModel {
@@ -50,7 +52,7 @@ impl EmotionModel {
         device: ComputeDevice,
     ) -> Result<Self, ModelError> {
         let stream = StreamWeights::new(&vs, &net, &card.architecture, card.normalisation.clone())?;
-        Ok(Self { card, path, vs, net, stream, device })
+        Ok(Self { card, path, vs, net, stream, device, calibration: None })
     }
 
     /// Loads a model from its card (`x.json`), its weights (`x.safetensors`, card beside
@@ -196,16 +198,37 @@ impl EmotionModel {
         self.refresh_stream()
     }
 
-    /// A zero streaming state for this model: call [`StreamState::step`] per frame.
+    /// A zero streaming state for this model: call [`StreamState::step`] per frame. A
+    /// calibrated model's states normalise by the calibration, not by the session.
     pub fn new_stream(&self) -> StreamState {
-        StreamState::new(&self.stream)
+        let state = StreamState::new(&self.stream);
+        match &self.calibration {
+            Some(stats) => state.with_speaker(&self.stream, stats.clone()),
+            None => state,
+        }
+    }
+
+    /// Normalises every fresh session (stream or batch) by `stats` from now on (a
+    /// calibration reading's, see [`super::calibration`]); `None` goes back to the
+    /// session's own running statistics.
+    pub fn set_calibration(&mut self, stats: Option<SpeakerStats>) {
+        self.calibration = stats;
+    }
+
+    /// Whether a calibration is in use.
+    pub fn is_calibrated(&self) -> bool {
+        self.calibration.is_some()
     }
 
     /// Per-frame probabilities of several utterances at once. Each item is raw features,
     /// row-major `[frames, frame_dim]`; normalised here exactly as in training and in
-    /// `StreamState::step` from a fresh session. Empty items give empty outputs.
+    /// `StreamState::step` from a fresh session (or by the calibration). Empty items give
+    /// empty outputs.
     pub fn frame_probabilities(&self, utterances: &[&[f32]]) -> Result<Vec<Vec<Probabilities>>, ModelError> {
-        self.frame_probabilities_with(utterances, None)
+        match &self.calibration {
+            Some(stats) => self.frame_probabilities_with(utterances, Some(&vec![stats; utterances.len()])),
+            None => self.frame_probabilities_with(utterances, None),
+        }
     }
 
     /// [`EmotionModel::frame_probabilities`] of utterances whose speakers' statistics are

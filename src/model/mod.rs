@@ -1,6 +1,7 @@
 //! The emotion model: the dual-layer LSTM network, its streaming state, the model card and
 //! files, where models are found, and where they run.
 
+pub mod calibration;
 pub mod card;
 pub mod device;
 pub mod emotion;
@@ -13,6 +14,7 @@ pub mod stream;
 pub mod stream_torch;
 pub mod timeline;
 
+pub use calibration::{Calibration, CalibrationError};
 pub use card::{Decision, ModelCard, Preprocess};
 pub use device::{ComputeDevice, DeviceChoice, DeviceError};
 pub use emotion::Emotion;

@@ -19,7 +19,7 @@ use super::fused::{
 use super::network::{Architecture, EmotionNet, names};
 use super::stream_torch::{CellWeights, MemberWeights, TorchStepState, TorchStepWeights};
 use crate::data::FrameNormaliser;
-use crate::data::NormStats;
+use crate::data::{NormStats, SpeakerStats};
 
 /// Why a streaming step failed.
 #[derive(Debug, thiserror::Error)]
@@ -206,6 +206,13 @@ impl StreamState {
             shape_key: weights.shape_key,
             frames: 0,
         }
+    }
+
+    /// This state with its speaker statistics fixed to `stats` (a calibration) instead of
+    /// accumulated over the session.
+    pub fn with_speaker(mut self, weights: &StreamWeights, stats: SpeakerStats) -> Self {
+        self.normaliser = FrameNormaliser::for_speaker(&weights.norm, stats);
+        self
     }
 
     /// Whether this state runs the former libtorch step.
@@ -413,6 +420,7 @@ mod tests {
             session_prior_frames: 10.0,
             level: None,
             dual_input,
+            calibration_shift: None,
         };
         let weights = StreamWeights::new(&vs, &net, &arch, norm.clone()).unwrap();
         let frames = 40;

@@ -4,7 +4,7 @@
 //! itself. In evaluation a speaker's reading is some of its neutral files (amendment 33 of
 //! models/any-voice.md); the files of a reading are never scored.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::evaluate::speaker_statistics;
 use crate::data::cache::FeatureMatrix;
@@ -42,37 +42,77 @@ pub fn reading_statistics(
     speaker_statistics(norm, &readings)
 }
 
+/// Each speaker's statistics from its reading moved by `shift` (as a calibrated model
+/// normalises by), by speaker; speakers without a reading are absent.
+pub fn calibrated_statistics(
+    norm: &NormStats,
+    items: &[(&Utterance, &FeatureMatrix)],
+    reading: &[bool],
+    shift: Option<&CalibrationShift>,
+) -> HashMap<String, SpeakerStats> {
+    let plain = reading_statistics(norm, items, reading);
+    match shift {
+        Some(shift) => plain.into_iter().map(|(speaker, stats)| (speaker, shift.apply(&stats))).collect(),
+        None => plain,
+    }
+}
+
+/// Which items to score beside the readings: not part of a reading, and of a speaker who
+/// has one (so every way of giving statistics scores the same files).
+pub fn scored_beside_readings(utterances: &[&Utterance], reading: &[bool]) -> Vec<bool> {
+    let with_reading: HashSet<&str> =
+        utterances.iter().zip(reading).filter(|(_, r)| **r).map(|(u, _)| u.speaker.as_str()).collect();
+    utterances.iter().zip(reading).map(|(u, r)| !r && with_reading.contains(u.speaker.as_str())).collect()
+}
+
 /// The average difference between a speaker's statistics over all of its files and over
 /// its reading: per corpus the mean over its speakers that have a reading, then the mean
 /// over corpora (so a corpus of many speakers counts once). `None` if no speaker has one.
-pub fn calibration_shift(norm: &NormStats, items: &[(&Utterance, &FeatureMatrix)]) -> Option<CalibrationShift> {
+pub fn calibration_shift(
+    norm: &NormStats,
+    items: &[(&Utterance, &FeatureMatrix)],
+) -> Option<CalibrationShift> {
     let utterances: Vec<&Utterance> = items.iter().map(|(u, _)| *u).collect();
     let readings = reading_statistics(norm, items, &reading_files(&utterances));
     let sessions = speaker_statistics(norm, items);
-    let corpus_of: HashMap<&str, &str> = utterances.iter().map(|u| (u.speaker.as_str(), u.corpus_name())).collect();
+    let corpus_of: HashMap<&str, &str> =
+        utterances.iter().map(|u| (u.speaker.as_str(), u.corpus_name())).collect();
     let dims = norm.dims();
-    // Per corpus: summed differences (mean, log std ratio) and speakers.
-    let mut by_corpus: BTreeMap<&str, (Vec<f64>, Vec<f64>, usize)> = BTreeMap::new();
+    let mut by_corpus: BTreeMap<&str, CorpusSums> = BTreeMap::new();
     for (speaker, reading) in &readings {
         let session = &sessions[speaker];
-        let (mean, ratio, n) =
-            by_corpus.entry(corpus_of[speaker.as_str()]).or_insert_with(|| (vec![0.0; dims], vec![0.0; dims], 0));
+        let sums = by_corpus.entry(corpus_of[speaker.as_str()]).or_insert_with(|| CorpusSums::new(dims));
         for d in 0..dims {
-            mean[d] += f64::from(session.mean[d] - reading.mean[d]);
-            ratio[d] += f64::from(session.std[d] / reading.std[d]).ln();
+            sums.mean[d] += f64::from(session.mean[d] - reading.mean[d]);
+            sums.log_std_ratio[d] += f64::from(session.std[d] / reading.std[d]).ln();
         }
-        *n += 1;
+        sums.speakers += 1;
     }
     if by_corpus.is_empty() {
         return None;
     }
     let corpora = by_corpus.len() as f64;
-    let average = |part: fn(&(Vec<f64>, Vec<f64>, usize)) -> &Vec<f64>| -> Vec<f32> {
+    let average = |part: fn(&CorpusSums) -> &[f64]| -> Vec<f32> {
         (0..dims)
-            .map(|d| (by_corpus.values().map(|c| part(c)[d] / c.2 as f64).sum::<f64>() / corpora) as f32)
+            .map(|d| {
+                (by_corpus.values().map(|c| part(c)[d] / c.speakers as f64).sum::<f64>() / corpora) as f32
+            })
             .collect()
     };
-    Some(CalibrationShift { mean: average(|c| &c.0), log_std_ratio: average(|c| &c.1) })
+    Some(CalibrationShift { mean: average(|c| &c.mean), log_std_ratio: average(|c| &c.log_std_ratio) })
+}
+
+/// One corpus's summed differences between session and reading statistics.
+struct CorpusSums {
+    mean: Vec<f64>,
+    log_std_ratio: Vec<f64>,
+    speakers: usize,
+}
+
+impl CorpusSums {
+    fn new(dims: usize) -> Self {
+        Self { mean: vec![0.0; dims], log_std_ratio: vec![0.0; dims], speakers: 0 }
+    }
 }
 
 #[cfg(test)]

@@ -222,7 +222,7 @@ fn time_point(
 mod tests {
     use super::*;
     use crate::data::CorpusKind;
-    
+
     /// One speaker's files of two emotions become two sessions; the speaker is kept in the name.
     #[test]
     fn a_speaker_splits_into_one_session_per_emotion() {

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::calibration::calibration_shift;
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
 use super::ensemble::fit_members;
@@ -150,6 +151,11 @@ pub(super) fn fit_and_report(
     scores.extend(test.as_ref().map(|t| ("test", t)));
     scores.extend(test_first_utterance.as_ref().map(|t| ("test_first_utterance", t)));
     fill_card(&mut model, config, data, split, run, &state, minutes, opts, &scores);
+    if model.card().normalisation.speaker_norm != SpeakerNorm::Off {
+        let train = data.clean_items(&data.indices(split, Part::Train));
+        let shift = calibration_shift(&model.card().normalisation, &train);
+        model.card_mut().normalisation.calibration_shift = shift;
+    }
     let model_path = model.save(&run.checkpoint("model"))?;
     let parts = split.assign(&data.utterances);
     let mut counts = BTreeMap::new();

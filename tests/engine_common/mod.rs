@@ -96,5 +96,5 @@ pub fn tiny_model(dir: &Path) -> PathBuf {
 pub fn tiny_classifier(card: &Path) -> Box<dyn emotrace::engine::FrameClassifier> {
     emotrace::engine::prepare_worker_thread();
     let cpu = emotrace::model::ComputeDevice::resolve(emotrace::model::DeviceChoice::Cpu).expect("cpu");
-    emotrace::engine::load_model(card, cpu).expect("model loads").classifier
+    emotrace::engine::load_model(card, None, cpu).expect("model loads").classifier
 }

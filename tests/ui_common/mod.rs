@@ -16,6 +16,7 @@ pub fn options(dir: &Path) -> WindowOptions {
         autostart: None,
         model: None,
         model_note: None,
+        calibration: None,
         config_dir: dir.join("config"),
         sessions_dir: dir.join("sessions"),
         compute: DeviceChoice::Cpu,

@@ -7,8 +7,9 @@ mod ui_common;
 
 use egui_kittest::kittest::Queryable;
 use emotrace::app::Action;
+use emotrace::app::WindowOptions;
 use emotrace::engine::{MelColumn, Snapshot};
-use emotrace::model::{ComputeDevice, EmotionModel};
+use emotrace::model::{Calibration, ComputeDevice, EmotionModel};
 use ui_common::{harness, options};
 
 fn snapshot(i: u64) -> Snapshot {
@@ -165,6 +166,38 @@ fn model_panel_loads_a_card_and_unloads() {
     h.state_mut().apply(Action::LoadModel(None));
     h.run_steps(1);
     assert!(h.state().model.path.is_none());
+}
+
+/// Given a calibration, a speaker-normalised model's panel says it reads the voice against
+/// the calm reading (with its length); an unreadable calibration file says why.
+#[test]
+fn model_panel_names_the_calibration() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = engine_common::tiny_model(dir.path());
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&card).unwrap()).unwrap();
+    json["normalisation"]["speaker_norm"] = serde_json::json!("mean_std");
+    std::fs::write(&card, serde_json::to_vec(&json).unwrap()).unwrap();
+    let dims = json["normalisation"]["mean"].as_array().unwrap().len();
+    let calibration = Calibration {
+        format: "emotrace-calibration".into(),
+        model_name: "tiny-test".into(),
+        model_weights_sha256: json["weights_sha256"].as_str().unwrap().into(),
+        speech_s: 24.0,
+        mean: vec![0.0; dims],
+        std: vec![1.0; dims],
+    };
+    let file = dir.path().join("client.json");
+    calibration.save(&file).unwrap();
+    let mut h =
+        harness(WindowOptions { model: Some(card.clone()), calibration: Some(file), ..options(dir.path()) });
+    h.run_steps(2);
+    h.get_by_label_contains("calibrated: reads the voice against its calm reading (24 s)");
+    assert!(h.query_by_label_contains("against this session's so far").is_none(), "not the session's");
+
+    std::fs::write(dir.path().join("broken.json"), "{").unwrap();
+    h.state_mut().model.set_calibration(Some(dir.path().join("broken.json")));
+    h.run_steps(1);
+    h.get_by_label_contains("calibration not usable");
 }
 
 /// A file dropped on the window, as the native integration hands it over (egui 0.36 made a

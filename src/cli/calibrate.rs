@@ -58,13 +58,13 @@ pub fn run(out: &mut impl Write, args: &CalibrateArgs, device: DeviceChoice) -> 
     let config = model.feature_config();
     let mut recordings = Vec::with_capacity(args.reading.len());
     let mut speech_samples = 0usize;
-    // The live speech gate's default threshold: quieter is no speech (a muted input).
+    // The live speech gate's default threshold: a file never louder is no speech (a muted input).
     let quiet_dbfs = VadConfig::default().threshold_dbfs;
     for path in &args.reading {
         let samples = load_mono_16k(path)?;
         let speech = &samples[trim_range(&samples, config.sample_rate_hz, &model.card().preprocess)];
-        if rms_dbfs(speech) < quiet_dbfs {
-            writeln!(out, "skipped {}: no speech (quieter than {quiet_dbfs} dBFS)", path.display())?;
+        if loudest_dbfs(speech) < quiet_dbfs {
+            writeln!(out, "skipped {}: no speech (never louder than {quiet_dbfs} dBFS)", path.display())?;
             continue;
         }
         speech_samples += speech.len();
@@ -78,7 +78,7 @@ pub fn run(out: &mut impl Write, args: &CalibrateArgs, device: DeviceChoice) -> 
         out,
         "calibration for {} from {speech_s:.1} s of speech in {} file(s): {}",
         calibration.model_name,
-        args.reading.len(),
+        recordings.len(),
         out_path.display()
     )?;
     if speech_s < SHORT_READING_S {
@@ -93,11 +93,15 @@ pub fn run(out: &mut impl Write, args: &CalibrateArgs, device: DeviceChoice) -> 
     Ok(())
 }
 
-/// Root-mean-square level in dB full scale (minus infinity for nothing or silence).
-fn rms_dbfs(samples: &[f32]) -> f32 {
-    let energy =
-        samples.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / samples.len().max(1) as f64;
-    (10.0 * energy.log10()) as f32
+/// The level of the loudest 25 ms of `samples` (16 kHz), in dB full scale (minus
+/// infinity for nothing or digital silence).
+fn loudest_dbfs(samples: &[f32]) -> f32 {
+    samples
+        .chunks(400)
+        .map(|c| c.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / c.len() as f64)
+        .fold(0.0, f64::max)
+        .log10() as f32
+        * 10.0
 }
 
 /// Sets `normalisation.calibration_shift` in the card at `card_path`; every other field

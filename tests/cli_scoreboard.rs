@@ -134,6 +134,58 @@ fn loco_training_and_scoreboard() {
     assert_eq!(json("a.json"), json("b.json"), "seeded conditions give the same scores");
 }
 
+/// A speaker-normalised LOCO model carries the calibration shift `train` learnt from its
+/// training speakers, and the scoreboard also scores it beside each speaker's calibration
+/// reading (one of each speaker's two calm files; the other ten files scored).
+#[test]
+fn a_speaker_normalised_loco_model_is_scored_calibrated_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ravdess, other) = tiny_corpora(d);
+    let (ravdess, other) = (ravdess.to_str().unwrap(), other.to_str().unwrap());
+    let config = tiny_restricted().replacen("seed = 3\n", "seed = 3\nspeaker_norm = \"mean_std\"\n", 1);
+    assert!(config.contains("speaker_norm"), "{config}");
+    std::fs::write(d.join("tiny.toml"), config).unwrap();
+    let train = [
+        "train",
+        "--config",
+        "tiny.toml",
+        "--quiet",
+        "--no-cache",
+        "--data",
+        ravdess,
+        other,
+        "--loco",
+        "other",
+    ];
+    let loco = run_folder(d, &ok(&emotrace(d, &train)));
+    let model = loco.join("loco-other/model.json");
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    let dims = card["normalisation"]["mean"].as_array().unwrap().len();
+    let shift = &card["normalisation"]["calibration_shift"];
+    assert_eq!(shift["mean"].as_array().map(Vec::len), Some(dims), "{shift}");
+    assert!(shift["mean"].as_array().unwrap().iter().any(|x| x.as_f64().unwrap() != 0.0), "{shift}");
+
+    let model = model.to_str().unwrap();
+    let loco = loco.to_str().unwrap();
+    let args = [
+        "scoreboard",
+        "--data",
+        ravdess,
+        other,
+        "--model",
+        model,
+        "--loco",
+        loco,
+        "--no-conditions",
+        "--no-cache",
+    ];
+    let md = ok(&emotrace(d, &args));
+    let section = md.split("## Leave one corpus out, calibrated").nth(1).expect("calibrated section");
+    let row = section.lines().find(|l| l.starts_with("| other (")).expect("calibrated row");
+    assert!(row.contains("| 10 | 2 |"), "{row}");
+}
+
 /// A model that leaves nothing out is refused as a LOCO model, in one line naming it.
 #[test]
 fn scoreboard_refuses_a_model_that_is_not_loco() {

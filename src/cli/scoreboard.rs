@@ -9,12 +9,13 @@ use anyhow::Context;
 
 use super::eval::CorpusReading;
 use super::resolve_model;
-use crate::data::{Part, SplitSpec};
+use crate::data::{Part, SpeakerNorm, SplitSpec};
 use crate::features::FeatureConfig;
 use crate::model::{ComputeDevice, DeviceChoice, EmotionModel};
 use crate::train::TrainConfig;
+use crate::train::calibration::evaluate_with_readings;
 use crate::train::dataset::PreparedData;
-use crate::train::evaluate::{Sessions, evaluate};
+use crate::train::evaluate::{Sessions, UtteranceResult, evaluate};
 use crate::train::scoreboard::{ScoreRow, Scoreboard, Section};
 
 /// Frames at the start of each file left out of the frame loss (as `eval`).
@@ -115,12 +116,21 @@ fn score_loco(
         anyhow::bail!("{}: not a leave-one-corpus-out model (train it with --loco)", card.display());
     };
     let own_features = model.card().feature_config == *features;
-    let scored = |data: &PreparedData| -> anyhow::Result<Vec<crate::train::evaluate::UtteranceResult>> {
-        let all: Vec<usize> =
-            (0..data.utterances.len()).filter(|&i| data.utterances[i].corpus_name() == corpus).collect();
-        Ok(evaluate(&model, &data.clean_items(&all), WARMUP_FRAMES, Sessions::PerSpeaker)?.results)
-    };
-    let results = if own_features {
+    // All of the corpus with each speaker's statistics, and (speaker-normalised models)
+    // beside each speaker's calibration reading.
+    let scored =
+        |data: &PreparedData| -> anyhow::Result<(Vec<UtteranceResult>, Option<Vec<UtteranceResult>>)> {
+            let all: Vec<usize> =
+                (0..data.utterances.len()).filter(|&i| data.utterances[i].corpus_name() == corpus).collect();
+            let items = data.clean_items(&all);
+            let plain = evaluate(&model, &items, WARMUP_FRAMES, Sessions::PerSpeaker)?.results;
+            let calibrated = match model.card().normalisation.speaker_norm {
+                SpeakerNorm::Off => None,
+                _ => evaluate_with_readings(&model, &items, WARMUP_FRAMES)?.map(|e| e.results),
+            };
+            Ok((plain, calibrated))
+        };
+    let (results, calibrated) = if own_features {
         scored(data)?
     } else {
         scored(&read_corpora(&args.reading.config(model.card(), &args.data)?)?)?
@@ -131,6 +141,16 @@ fn score_loco(
     }
     let label = format!("{corpus} ({})", model.card().name);
     board.rows.push(ScoreRow::score(Section::LeaveOneCorpusOut, &label, &model.card().name, &results));
+    if let Some(calibrated) = calibrated {
+        let section = Section::LeaveOneCorpusOutCalibrated;
+        board.rows.push(ScoreRow::score(section, &label, &model.card().name, &calibrated));
+        if model.card().normalisation.calibration_shift.is_none() {
+            board.notes.push(format!(
+                "{}: no calibration shift in the card, so its calibrated row uses the plain reading (emotrace calibrate --learn-shift)",
+                card.display()
+            ));
+        }
+    }
     Ok(())
 }
 

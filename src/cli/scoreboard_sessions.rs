@@ -9,7 +9,7 @@
 use super::scoreboard::WARMUP_FRAMES;
 use crate::data::{FeatureMatrix, Utterance};
 use crate::model::EmotionModel;
-use crate::train::calibration::{calibrated_statistics, reading_files, scored_beside_readings};
+use crate::train::calibration::evaluate_with_readings;
 use crate::train::dataset::PreparedData;
 use crate::train::evaluate::{Sessions, evaluate, one_emotion_sessions};
 use crate::train::scoreboard::{ScoreRow, Scoreboard, Section};
@@ -33,14 +33,9 @@ pub fn score(
     add("each speaker's files", &items, Sessions::PerSpeaker)?;
     add("each speaker's files of one emotion", &regrouped, Sessions::PerSpeaker)?;
     add("none (each file a first utterance)", &items, Sessions::PerFile)?;
-    let utterances: Vec<&Utterance> = items.iter().map(|(u, _)| *u).collect();
-    let reading = reading_files(&utterances);
-    let norm = &model.card().normalisation;
-    let stats = calibrated_statistics(norm, &items, &reading, norm.calibration_shift.as_ref());
-    let keep = scored_beside_readings(&utterances, &reading);
-    let scored: Vec<_> = items.iter().zip(&keep).filter(|(_, k)| **k).map(|(item, _)| *item).collect();
-    if !scored.is_empty() {
-        add("a calibration reading (its files not scored)", &scored, Sessions::Given(&stats))?;
+    if let Some(eval) = evaluate_with_readings(model, &items, WARMUP_FRAMES)? {
+        let label = "a calibration reading (its files not scored)";
+        board.rows.push(ScoreRow::score(Section::Sessions, label, &name, &eval.results));
     }
     Ok(())
 }

@@ -6,10 +6,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::evaluate::speaker_statistics;
+use super::evaluate::{Evaluation, Sessions, evaluate, speaker_statistics};
 use crate::data::cache::FeatureMatrix;
 use crate::data::{CalibrationShift, NormStats, SpeakerStats, Utterance};
-use crate::model::Emotion;
+use crate::model::{Emotion, EmotionModel, ModelError};
 
 /// Most files in a speaker's reading.
 pub const READING_FILES: usize = 20;
@@ -63,6 +63,26 @@ pub fn scored_beside_readings(utterances: &[&Utterance], reading: &[bool]) -> Ve
     let with_reading: HashSet<&str> =
         utterances.iter().zip(reading).filter(|(_, r)| **r).map(|(u, _)| u.speaker.as_str()).collect();
     utterances.iter().zip(reading).map(|(u, r)| !r && with_reading.contains(u.speaker.as_str())).collect()
+}
+
+/// Scores `model` on the items beside the readings, each speaker normalised by its
+/// reading moved by the card's calibration shift (if it has one). `None` when no speaker
+/// has a reading.
+pub fn evaluate_with_readings(
+    model: &EmotionModel,
+    items: &[(&Utterance, &FeatureMatrix)],
+    warmup_frames: usize,
+) -> Result<Option<Evaluation>, ModelError> {
+    let utterances: Vec<&Utterance> = items.iter().map(|(u, _)| *u).collect();
+    let reading = reading_files(&utterances);
+    let norm = &model.card().normalisation;
+    let stats = calibrated_statistics(norm, items, &reading, norm.calibration_shift.as_ref());
+    let keep = scored_beside_readings(&utterances, &reading);
+    let scored: Vec<_> = items.iter().zip(&keep).filter(|(_, k)| **k).map(|(item, _)| *item).collect();
+    if scored.is_empty() {
+        return Ok(None);
+    }
+    evaluate(model, &scored, warmup_frames, Sessions::Given(&stats)).map(Some)
 }
 
 /// The average difference between a speaker's statistics over all of its files and over

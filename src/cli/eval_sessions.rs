@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::eval::CorpusReading;
-use crate::data::{FeatureMatrix, Part, SpeakerStats, SplitSpec, Utterance};
+use crate::data::{FeatureMatrix, Part, SpeakerStats, Utterance};
 use crate::model::EmotionModel;
 use crate::train::calibration::{
     calibrated_statistics, calibration_shift, reading_files, scored_beside_readings,
@@ -120,7 +120,14 @@ impl ShiftData<'_> {
         let config = self.reading.config(card, self.data)?;
         let none = |u: &[Utterance]| vec![false; u.len()];
         let data = PreparedData::load(&config, &none, false).context("loading --shift-data")?;
-        let split = card.training.split.clone().unwrap_or(SplitSpec::Fixed(Default::default()));
+        // A card without its split cannot say who it trained on; a default split could
+        // count speakers of a corpus the model never heard as its training speakers.
+        let split = card.training.split.clone().with_context(|| {
+            format!(
+                "{}: the card does not record its training split, so no shift can be learnt",
+                model.path().display()
+            )
+        })?;
         let train = data.clean_items(&data.indices(&split, Part::Train));
         calibration_shift(&card.normalisation, &train)
             .context("no training speaker in --shift-data has two neutral files to learn a shift from")

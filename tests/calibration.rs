@@ -92,8 +92,8 @@ fn a_calibrated_model_changes_and_streams_as_it_scores() {
     }
 }
 
-/// `calibrate` writes statistics only; `predict` and a headless replay use them; the
-/// calibration file is the one `calibration_of` computes.
+/// `calibrate` writes statistics only; `predict` and a headless replay use them, and the
+/// replay's recording names the calibration; the file is the one `calibration_of` computes.
 #[test]
 fn calibrate_then_predict_and_replay_with_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -135,9 +135,14 @@ fn calibrate_then_predict_and_replay_with_it() {
             model,
             "--calibration",
             "actor17.json",
+            "--record",
+            "rec",
         ],
     ));
     assert!(replay.lines().count() > 10, "a calibrated replay traces: {replay}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("rec/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["calibration"], "actor17.json", "the recording says it was calibrated: {summary}");
 }
 
 /// Each misuse: one line naming the file or model at fault.

@@ -168,8 +168,9 @@ fn model_panel_loads_a_card_and_unloads() {
     assert!(h.state().model.path.is_none());
 }
 
-/// Given a calibration, a speaker-normalised model's panel says it reads the voice against
-/// the calm reading (with its length); an unreadable calibration file says why.
+/// Given a calibration (by flag or typed into the panel), a speaker-normalised model's
+/// panel says it reads the voice against the calm reading (with its length); an
+/// unreadable calibration file says why; "No calibration" goes back to the session.
 #[test]
 fn model_panel_names_the_calibration() {
     let dir = tempfile::tempdir().unwrap();
@@ -195,9 +196,15 @@ fn model_panel_names_the_calibration() {
     assert!(h.query_by_label_contains("against this session's so far").is_none(), "not the session's");
 
     std::fs::write(dir.path().join("broken.json"), "{").unwrap();
-    h.state_mut().model.set_calibration(Some(dir.path().join("broken.json")));
+    h.state_mut().model.calibration_text = dir.path().join("broken.json").display().to_string();
     h.run_steps(1);
+    h.get_by_label("Use").click();
+    h.run_steps(2);
     h.get_by_label_contains("calibration not usable");
+    h.get_by_label("No calibration").click();
+    h.run_steps(2);
+    assert!(h.state().model.calibration.is_none());
+    h.get_by_label_contains("reads the voice against this session's so far");
 }
 
 /// A file dropped on the window, as the native integration hands it over (egui 0.36 made a

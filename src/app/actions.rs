@@ -95,14 +95,25 @@ impl MonitorApp {
             }
             Action::ExportPng | Action::ExportCsv => self.export(action == Action::ExportPng),
             Action::LoadModel(path) => {
+                // A calibration is made for one model.
+                self.model.set_calibration(None);
                 self.model.set_model(path);
-                if matches!(self.link.state(), LinkState::Session(_) | LinkState::Starting)
-                    && let Some((source, at)) = self.last_request()
-                {
-                    self.start(source, at);
-                }
+                self.restart_running();
+            }
+            Action::UseCalibration(path) => {
+                self.model.set_calibration(path);
+                self.restart_running();
             }
             Action::RefreshDevices => self.input.refresh(),
+        }
+    }
+
+    /// Starts the running (or starting) session again, e.g. with another model.
+    fn restart_running(&mut self) {
+        if matches!(self.link.state(), LinkState::Session(_) | LinkState::Starting)
+            && let Some((source, at)) = self.last_request()
+        {
+            self.start(source, at);
         }
     }
 

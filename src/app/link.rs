@@ -292,6 +292,9 @@ fn start_session(request: SessionRequest) -> Result<Started, String> {
     }
     let mut engine = start_engine(&source, &config, &features, classifier, &label)
         .map_err(|e| format!("cannot start: {e}"))?;
+    if request.model.is_some() {
+        engine.set_calibration_label(request.calibration.as_ref().map(|p| p.display().to_string()));
+    }
     let recording = match &request.record_into {
         Some(base) => {
             let _ = create_private_dir_all(base);

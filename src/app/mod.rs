@@ -75,6 +75,9 @@ pub enum Action {
     ExportCsv,
     /// Use this model (`None`: no model) from now on.
     LoadModel(Option<PathBuf>),
+    /// Use this calibration file (`emotrace calibrate`) with the model, or none; restarts
+    /// a running session with it.
+    UseCalibration(Option<PathBuf>),
     /// List the input devices again.
     RefreshDevices,
 }

@@ -23,6 +23,8 @@ pub struct ModelPanel {
     pub calibration: Option<PathBuf>,
     /// What the calibration file says (seconds of speech), or why it cannot be read.
     calibration_note: Option<Result<Calibration, String>>,
+    /// A calibration path typed for "Use".
+    pub calibration_text: String,
     /// A path typed for "Load".
     pub path_text: String,
     dialog: Option<Receiver<Option<PathBuf>>>,
@@ -101,6 +103,28 @@ impl ModelPanel {
                 actions.push(Action::LoadModel(None));
             }
         });
+        // A speaker-normalised model can read the voice against a calm reading instead.
+        let speaker_normalised =
+            matches!(&self.card, Some(Ok(card)) if card.normalisation.speaker_norm != SpeakerNorm::Off);
+        if speaker_normalised {
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.calibration_text)
+                        .hint_text("calibration (.json)")
+                        .desired_width(150.0),
+                );
+                let typed = PathBuf::from(self.calibration_text.trim());
+                if ui
+                    .add_enabled(!self.calibration_text.trim().is_empty(), egui::Button::new("Use"))
+                    .clicked()
+                {
+                    actions.push(Action::UseCalibration(Some(typed)));
+                }
+                if ui.add_enabled(self.calibration.is_some(), egui::Button::new("No calibration")).clicked() {
+                    actions.push(Action::UseCalibration(None));
+                }
+            });
+        }
     }
 
     /// Name, path, labels, metrics and the card.

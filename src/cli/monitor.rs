@@ -307,8 +307,10 @@ fn start(plan: &MonitorPlan, device: DeviceChoice) -> anyhow::Result<Engine> {
         Source::Input(name) => format!("input device '{name}'"),
         Source::File { path, .. } => path.display().to_string(),
     };
-    start_engine(&plan.source, &plan.engine, &features, classifier, &label)
-        .with_context(|| format!("cannot start {what}"))
+    let mut engine = start_engine(&plan.source, &plan.engine, &features, classifier, &label)
+        .with_context(|| format!("cannot start {what}"))?;
+    engine.set_calibration_label(plan.calibration.as_ref().map(|p| p.display().to_string()));
+    Ok(engine)
 }
 
 /// Prints snapshots until Ctrl-C, the end of the file or `--duration-s`.

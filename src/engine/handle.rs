@@ -93,9 +93,17 @@ pub struct Engine {
     pub(crate) source_label: String,
     /// Model path, for recordings' summaries.
     pub(crate) model_label: String,
+    /// The model's calibration file, for recordings' summaries.
+    pub(crate) calibration_label: Option<String>,
 }
 
 impl Engine {
+    /// Notes in every recording's summary that the model reads the voice against this
+    /// calibration file (set it right after starting, as the model was loaded with it).
+    pub fn set_calibration_label(&mut self, calibration: Option<String>) {
+        self.calibration_label = calibration;
+    }
+
     /// The snapshot stream: one per hop, in order. Read it from one place (the window's
     /// frame loop, or the headless printer).
     pub fn snapshots(&self) -> &Receiver<Snapshot> {
@@ -138,6 +146,7 @@ impl Engine {
         if let Some(recording) = &self.recording {
             return Ok(recording.dir().to_owned());
         }
+        let options = RecordOptions { calibration: self.calibration_label.clone(), ..options };
         let (recording, feed) =
             start_recording(&options, &self.source_label, &self.model_label, self.events_tx.clone())?;
         self.commands.send(Command::Attach(feed)).map_err(|_| EngineError::Stopped)?;

@@ -218,6 +218,7 @@ fn spawn(
         recording: None,
         source_label,
         model_label: model_label.to_owned(),
+        calibration_label: None,
     })
 }
 

@@ -64,6 +64,8 @@ pub struct RecordOptions {
     pub notes: String,
     /// Encrypt everything written with these keys (`None`: plain files).
     pub keys: Option<Arc<SessionKeys>>,
+    /// The calibration file the model read the voice against, kept in the summary.
+    pub calibration: Option<String>,
 }
 
 impl RecordOptions {
@@ -289,6 +291,7 @@ fn blank_summary_for(source: &str, model: &str, options: &RecordOptions) -> Sess
         audio_file: options.audio_file().to_owned(),
         client_code: options.client_code.clone(),
         notes: options.notes.clone(),
+        calibration: options.calibration.clone(),
     }
 }
 

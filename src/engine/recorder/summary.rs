@@ -78,6 +78,10 @@ pub struct SessionSummary {
     /// Free-text notes on the session.
     #[serde(default)]
     pub notes: String,
+    /// The calibration file the model read the voice against (`None`: the session's own
+    /// statistics, or a model that does not normalise by speaker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 impl SessionSummary {
@@ -248,6 +252,7 @@ mod tests {
             audio_file: "audio.wav".into(),
             client_code: String::new(),
             notes: String::new(),
+            calibration: None,
         };
         b.fill(&mut s);
         assert_eq!(s.hops, 6);

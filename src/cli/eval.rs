@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::eval_sessions::{SessionChoice, ShiftData, scored};
+use super::eval_sessions::{ReadingOptions, SessionChoice, ShiftData, scored};
 use super::{OutputFormat, resolve_model};
 use crate::data::{AugmentConfig, FeatureCacheChoice, Part, SplitSpec};
 use crate::model::{ComputeDevice, DeviceChoice, EmotionModel, ModelCard};
@@ -46,10 +46,8 @@ pub struct EvalArgs {
     /// neutral files, then not scored). Other models ignore it.
     #[arg(long, value_enum, default_value_t = SessionChoice::Speaker)]
     pub sessions: SessionChoice,
-    /// Score only files outside the readings of speakers who have one (as the reading
-    /// choices do), so every choice can be compared on the same files.
-    #[arg(long)]
-    pub without_readings: bool,
+    #[command(flatten)]
+    pub readings: ReadingOptions,
     /// For `--sessions reading-shifted`: corpora whose files of the model's training
     /// speakers give the calibration shift (default: the card's).
     #[arg(long, value_name = "DIR|CSV", num_args = 1..)]
@@ -96,7 +94,7 @@ pub fn run(out: &mut impl Write, args: &EvalArgs, device: DeviceChoice) -> anyho
     let warmup = 30;
     let shift = ShiftData { data: &args.shift_data, reading: &args.reading };
     let shift = (!args.shift_data.is_empty()).then_some(&shift);
-    let scored = scored(&model, &data, &indices, args.sessions, args.without_readings, shift)?;
+    let scored = scored(&model, &data, &indices, args.sessions, &args.readings, shift)?;
     if scored.utterances.is_empty() {
         anyhow::bail!(
             "no utterances left to score: no speaker among them has two neutral files for a reading"

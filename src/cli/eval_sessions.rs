@@ -10,7 +10,8 @@ use super::eval::CorpusReading;
 use crate::data::{FeatureMatrix, Part, SpeakerStats, Utterance};
 use crate::model::EmotionModel;
 use crate::train::calibration::{
-    calibrated_statistics, calibration_shift, reading_files, scored_beside_readings,
+    READING_FILES, calibrated_statistics, calibration_shift, reading_files, scored_beside_readings,
+    shorter_reading,
 };
 use crate::train::dataset::PreparedData;
 use crate::train::evaluate::{Sessions, one_emotion_sessions};
@@ -71,12 +72,13 @@ pub fn scored<'a>(
     data: &'a PreparedData,
     indices: &[usize],
     choice: SessionChoice,
-    without_readings: bool,
+    reading_options: &ReadingOptions,
     shift: Option<&ShiftData<'_>>,
 ) -> anyhow::Result<Scored<'a>> {
     let items = data.clean_items(indices);
     let utterances: Vec<&Utterance> = items.iter().map(|(u, _)| *u).collect();
-    let reading = reading_files(&utterances);
+    let full = reading_files(&utterances);
+    let reading = shorter_reading(&utterances, &full, reading_options.files);
     let norm = &model.card().normalisation;
     let readings = match choice {
         SessionChoice::Reading => Some(calibrated_statistics(norm, &items, &reading, None)),
@@ -91,8 +93,8 @@ pub fn scored<'a>(
         }
         _ => None,
     };
-    let keep: Vec<bool> = if choice.uses_reading() || without_readings {
-        scored_beside_readings(&utterances, &reading)
+    let keep: Vec<bool> = if choice.uses_reading() || reading_options.without {
+        scored_beside_readings(&utterances, &full)
     } else {
         vec![true; utterances.len()]
     };
@@ -103,6 +105,19 @@ pub fn scored<'a>(
     };
     let features = items.iter().zip(&keep).filter(|(_, k)| **k).map(|((_, m), _)| *m).collect();
     Ok(Scored { utterances, features, readings })
+}
+
+/// Which files are readings and which are scored.
+#[derive(Debug, clap::Args)]
+pub struct ReadingOptions {
+    /// Score only files outside the readings of speakers who have one (as the reading
+    /// choices do), so every choice can be compared on the same files.
+    #[arg(long = "without-readings")]
+    pub without: bool,
+    /// Statistics from only the first N files of each reading (the files scored stay
+    /// those beside the full reading): how long a reading needs to be.
+    #[arg(long = "reading-files", value_name = "N", default_value_t = READING_FILES)]
+    pub files: usize,
 }
 
 /// The corpora a calibration shift is learnt from: the model's training speakers among them.

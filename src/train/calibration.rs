@@ -32,6 +32,21 @@ pub fn reading_files(utterances: &[&Utterance]) -> Vec<bool> {
     reading
 }
 
+/// The first `most` files of each speaker's reading, in path order (a shorter reading of
+/// the same voice; the files beside the full reading stay the ones scored).
+pub fn shorter_reading(utterances: &[&Utterance], reading: &[bool], most: usize) -> Vec<bool> {
+    let mut by_speaker: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, u) in utterances.iter().enumerate().filter(|(i, _)| reading[*i]) {
+        by_speaker.entry(u.speaker.as_str()).or_default().push(i);
+    }
+    let mut shorter = vec![false; utterances.len()];
+    for mut files in by_speaker.into_values() {
+        files.sort_by(|&a, &b| utterances[a].path.cmp(&utterances[b].path));
+        files.iter().take(most).for_each(|&i| shorter[i] = true);
+    }
+    shorter
+}
+
 /// Each speaker's statistics from its reading, by speaker; speakers without one are absent.
 pub fn reading_statistics(
     norm: &NormStats,
@@ -162,7 +177,13 @@ mod tests {
             utterance("b/2.wav", "b", Emotion::Angry),
         ];
         let refs: Vec<&Utterance> = all.iter().collect();
-        assert_eq!(reading_files(&refs), [true, true, false, false, false, false]);
+        let reading = reading_files(&refs);
+        assert_eq!(reading, [true, true, false, false, false, false]);
+        assert_eq!(
+            shorter_reading(&refs, &reading, 1),
+            [false, true, false, false, false, false],
+            "a/1 first"
+        );
     }
 
     /// One speaker, one dimension: reading frames at 0, other files at 2; the session's

@@ -7,17 +7,19 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli_common;
+mod stream_common;
 
 use std::path::{Path, PathBuf};
 
 use emotrace::audio::decode::load_mono_16k;
 use emotrace::data::trim::trim_range;
-use emotrace::features::{StreamingExtractor, extract};
+use emotrace::features::extract;
 use emotrace::model::calibration::apply;
 use emotrace::model::timeline::frame_trace;
 use emotrace::model::{Calibration, ComputeDevice, EmotionModel};
 
 use cli_common::{emotrace, ok, one_error_line, shared_ravdess};
+use stream_common::assert_streams_as_batched;
 
 fn repo_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
@@ -78,18 +80,7 @@ fn a_calibrated_model_changes_and_streams_as_it_scores() {
         .fold(0.0, f32::max);
     assert!(largest > 0.01, "the calibration changes the output (largest difference {largest})");
 
-    let mut extractor = StreamingExtractor::new(model.feature_config()).unwrap();
-    let mut state = model.new_stream();
-    let mut streamed = Vec::new();
-    let mut step = |frame: &[f32]| streamed.push(state.step(&model, frame).unwrap());
-    extractor.push(&samples, |f| step(f.features));
-    extractor.finish(|f| step(f.features));
-    assert_eq!(streamed.len(), calibrated.len());
-    for (t, (s, b)) in streamed.iter().zip(&calibrated).enumerate() {
-        for (p, q) in s.iter().zip(b) {
-            assert!((p - q).abs() < 1e-5, "frame {t}: {p} vs {q}");
-        }
-    }
+    assert_streams_as_batched(&model, &samples, &calibrated, "calibrated");
 }
 
 /// `calibrate` writes statistics only; `predict` and a headless replay use them, and the

@@ -6,14 +6,16 @@
 // Test helpers may unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod stream_common;
+
 use std::path::{Path, PathBuf};
 
 use emotrace::audio::decode::load_mono_16k;
 use emotrace::data::speaker_norm::SpeakerNorm;
-use emotrace::features::StreamingExtractor;
 use emotrace::model::timeline::{frame_trace, predict_samples};
 use emotrace::model::{ComputeDevice, Emotion, EmotionModel};
 use emotrace::train::TrainConfig;
+use stream_common::assert_streams_as_batched;
 
 fn repo_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
@@ -106,16 +108,5 @@ fn model_streams_as_it_scores(stem: &str) {
     let clip = repo_file("../shared/data/ravdess/Actor_17/03-01-05-02-01-01-17.flac");
     let samples = load_mono_16k(&clip).unwrap();
     let batched = frame_trace(&model, &samples).unwrap();
-    let mut extractor = StreamingExtractor::new(model.feature_config()).unwrap();
-    let mut state = model.new_stream();
-    let mut streamed = Vec::new();
-    let mut step = |frame: &[f32]| streamed.push(state.step(&model, frame).unwrap());
-    extractor.push(&samples, |f| step(f.features));
-    extractor.finish(|f| step(f.features));
-    assert_eq!(streamed.len(), batched.len());
-    for (t, (s, b)) in streamed.iter().zip(&batched).enumerate() {
-        for (p, q) in s.iter().zip(b) {
-            assert!((p - q).abs() < 1e-5, "{stem}, frame {t}: {p} vs {q}");
-        }
-    }
+    assert_streams_as_batched(&model, &samples, &batched, stem);
 }

@@ -25,6 +25,11 @@ fn repo_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }
 
+/// A file of the repository, as an argument.
+fn repo_str(name: &str) -> String {
+    repo_file(name).display().to_string()
+}
+
 /// Actor 17 reading calmly: three of its neutral and calm files.
 fn reading() -> Vec<PathBuf> {
     ["03-01-01-01-01-01-17", "03-01-02-01-01-01-17", "03-01-02-02-01-01-17"]
@@ -89,8 +94,7 @@ fn a_calibrated_model_changes_and_streams_as_it_scores() {
 fn calibrate_then_predict_and_replay_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let model = repo_file("models/multicorpus.json");
-    let model = model.to_str().unwrap();
+    let model = &repo_str("models/multicorpus.json");
     let reading: Vec<String> = reading().iter().map(|p| p.display().to_string()).collect();
     let mut args = vec!["calibrate", "--model", model, "--out", "actor17.json"];
     args.extend(reading.iter().map(String::as_str));
@@ -141,10 +145,8 @@ fn calibrate_then_predict_and_replay_with_it() {
 fn misused_calibrations_give_one_error_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let multicorpus = repo_file("models/multicorpus.json");
-    let multicorpus = multicorpus.to_str().unwrap();
-    let default = repo_file("models/default.json");
-    let default = default.to_str().unwrap();
+    let multicorpus = &repo_str("models/multicorpus.json");
+    let default = &repo_str("models/default.json");
     let reading = reading()[0].display().to_string();
     let clip = sad_clip();
     let clip = clip.to_str().unwrap();

@@ -15,8 +15,9 @@ use emotrace::model::{ComputeDevice, DeviceChoice};
 use engine_common::{speech_clip, speech_clip_2};
 use scraper::{Html, Selector};
 
-/// Records `clip` with the shipped model into `dir`, a marker after 1.5 s.
-fn record(clip: &Path, dir: &Path, client: &str, note: &str) {
+/// Records `clip` with the shipped model into `dir`, a marker after 1.5 s, noting the
+/// calibration file if one is given.
+fn record(clip: &Path, dir: &Path, client: &str, note: &str, calibration: Option<&str>) {
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
     let compute = ComputeDevice::resolve(DeviceChoice::Cpu).expect("cpu");
     let loaded = load_model(&model, None, compute).expect("shipped model");
@@ -24,6 +25,7 @@ fn record(clip: &Path, dir: &Path, client: &str, note: &str) {
     let source = Source::File { path: clip.to_owned(), pace: Pace::Fast };
     let mut engine = start_engine(&source, &config, &loaded.features, Some(loaded.classifier), &loaded.label)
         .expect("start");
+    engine.set_calibration_label(calibration.map(str::to_owned));
     let options = RecordOptions {
         client_code: client.to_owned(),
         notes: "replayed RAVDESS speech <test & notes>".to_owned(),
@@ -56,8 +58,8 @@ fn texts(doc: &Html, selector: &str) -> Vec<String> {
 fn report_holds_every_section() {
     let root = tempfile::tempdir().expect("temp dir");
     let dirs: Vec<PathBuf> = vec![root.path().join("s1"), root.path().join("s2")];
-    record(&speech_clip(), &dirs[0], "C-7", "said \"door\"");
-    record(&speech_clip_2(), &dirs[1], "C-7", "second");
+    record(&speech_clip(), &dirs[0], "C-7", "said \"door\"", None);
+    record(&speech_clip_2(), &dirs[1], "C-7", "second", Some("/home/t/calibrations/C-7.json"));
     let out = root.path().join("report.html");
     let result = Command::new(env!("CARGO_BIN_EXE_emotrace"))
         .arg("report")
@@ -93,6 +95,9 @@ fn report_holds_every_section() {
         marker_rows.iter().all(|r| emotions.iter().any(|e| r.contains(e))),
         "a dominant emotion per marker: {marker_rows:?}"
     );
+    let calibration = texts(&doc, "p.calibration");
+    assert_eq!(calibration.len(), 1, "only the calibrated session says so: {calibration:?}");
+    assert!(calibration[0].contains("(C-7.json)") && !calibration[0].contains("/home"), "{calibration:?}");
     let meaning = texts(&doc, "p.meaning");
     assert_eq!(meaning.len(), 2);
     assert!(meaning[0].contains("of the time") && meaning[0].contains("by guessing"), "{meaning:?}");

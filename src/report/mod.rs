@@ -180,6 +180,16 @@ fn session_section(page: &mut Page, number: usize, s: &ReportSession) -> Result<
         escape(&model.name),
         escape(&accuracy_sentence(&model))
     ));
+    if let Some(calibration) = &summary.calibration {
+        // The file's name only: its folder says nothing the reader needs.
+        let name = std::path::Path::new(calibration)
+            .file_name()
+            .map_or(calibration.clone(), |n| n.to_string_lossy().into());
+        body.push_str(&format!(
+            "<p class=\"calibration\">The model read the voice against a calibration reading ({}) recorded before, not against the session so far.</p>\n",
+            escape(&name)
+        ));
+    }
     let heading = format!("Session {number}: {}", utc_date_time(summary.started_unix_s));
     page.section("session", &heading, &body);
     Ok(())

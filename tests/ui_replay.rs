@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
 use emotrace::app::{LinkState, Settings};
-use emotrace::engine::{RunState, load_model, offline};
-use emotrace::model::{ComputeDevice, DeviceChoice};
+use emotrace::engine::{Pace, RunState, Source, load_model, offline, start_engine};
+use emotrace::model::{Calibration, ComputeDevice, DeviceChoice};
 use ui_common::{harness, options, speech_clip, step_until};
 
 /// Fast replay of the speech clip with a (tiny, seeded) model, started by clicking
@@ -95,4 +95,66 @@ fn seek_restarts_the_replay_at_the_offset() {
             .unwrap();
     let full_end = full.last().unwrap().time_s;
     assert!((trace.last_time_s() - full_end).abs() < 0.05, "{} vs {full_end}", trace.last_time_s());
+}
+
+/// After a replay with a speaker-normalised model, "Keep voice as calibration" saves the
+/// session's statistics of the voice (no audio) as a private file named by the client
+/// code beside the sessions folder, and uses it from then on. The file holds exactly the
+/// statistics a headless engine keeps over the same replay; a model without speaker
+/// normalisation keeps none.
+#[test]
+fn keeping_the_voice_saves_the_sessions_statistics_as_a_calibration() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = engine_common::tiny_model(dir.path());
+    let plain = load_model(&card, None, ComputeDevice::resolve(DeviceChoice::Cpu).unwrap()).unwrap();
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&card).unwrap()).unwrap();
+    json["normalisation"]["speaker_norm"] = serde_json::json!("mean_std");
+    json["normalisation"]["session_prior_frames"] = serde_json::json!(50.0);
+    std::fs::write(&card, serde_json::to_vec(&json).unwrap()).unwrap();
+
+    let mut opts = options(dir.path());
+    opts.model = Some(card.clone());
+    let mut h = harness(opts);
+    h.state_mut().settings.replay_fast = true;
+    h.state_mut().session.client_code = "C-9".into();
+    h.state_mut().apply(emotrace::app::Action::StartReplay { path: speech_clip(), start_at_s: 0.0 });
+    step_until(&mut h, "the replay to finish", Duration::from_secs(120), |app| {
+        app.link.state() == LinkState::Session(RunState::Finished)
+            && app.link.engine().is_some_and(|e| e.snapshots().is_empty())
+    });
+    h.run_steps(2);
+    h.get_by_label("Keep voice as calibration").click();
+    h.run_steps(2);
+    let kept = h.state().model.calibration.clone().expect("a calibration was kept");
+    assert_eq!(kept.parent(), Some(dir.path().join("calibrations").as_path()), "{}", kept.display());
+    assert!(kept.file_name().unwrap().to_string_lossy().starts_with("C-9-"), "{}", kept.display());
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&kept).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "private like a recording");
+    h.get_by_label_contains("calibrated: reads the voice against its calm reading");
+    let calibration = Calibration::load(&kept).unwrap();
+
+    // The same replay through a headless engine keeps the same statistics.
+    let cpu = ComputeDevice::resolve(DeviceChoice::Cpu).unwrap();
+    let loaded = load_model(&card, None, cpu).unwrap();
+    let config = Settings::default().engine_config();
+    let source = Source::File { path: speech_clip(), pace: Pace::Fast };
+    let engine = start_engine(&source, &config, &loaded.features, Some(loaded.classifier), "tiny").unwrap();
+    engine.resume();
+    while !engine.is_finished() {
+        while engine.snapshots().try_recv().is_ok() {}
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (stats, frames) = engine.session_statistics().expect("statistics of the replay");
+    assert_eq!((calibration.mean.clone(), calibration.std.clone()), (stats.mean, stats.std));
+    let hop_s = loaded.features.hop_s();
+    assert!((calibration.speech_s - frames as f64 * hop_s).abs() < 1e-9 && frames > 100, "{frames} frames");
+
+    // Without speaker normalisation there is nothing to keep.
+    let engine = start_engine(&source, &config, &plain.features, Some(plain.classifier), "plain").unwrap();
+    engine.resume();
+    while !engine.is_finished() {
+        while engine.snapshots().try_recv().is_ok() {}
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(engine.session_statistics().is_none());
 }

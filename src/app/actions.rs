@@ -7,6 +7,7 @@ use egui::Context;
 
 use super::Action;
 use super::export::{export_paths, trace_csv, trace_png};
+use super::keep_calibration::keep;
 use super::link::{LinkState, SessionRequest};
 use super::monitor::MonitorApp;
 use crate::engine::{Pace, Source};
@@ -104,7 +105,30 @@ impl MonitorApp {
                 self.model.set_calibration(path);
                 self.restart_running();
             }
+            Action::KeepCalibration => self.keep_calibration(),
             Action::RefreshDevices => self.input.refresh(),
+        }
+    }
+
+    /// Saves the session's statistics of the voice as a calibration (next session on).
+    fn keep_calibration(&mut self) {
+        let Some(Ok(card)) = &self.model.card else { return };
+        let Some((stats, frames)) = self.link.session_statistics() else {
+            self.link.notice(
+                "no voice to keep: the session has heard no speech yet, or already reads against a calibration".into(),
+            );
+            return;
+        };
+        let client = self.session.client_code.trim().to_owned();
+        match keep(card, stats, frames, &client, &self.options.sessions_dir) {
+            Ok((path, speech_s)) => {
+                self.link.notice(format!(
+                    "calibration kept: {} ({speech_s:.0} s of speech); used from the next session",
+                    path.display()
+                ));
+                self.model.set_calibration(Some(path));
+            }
+            Err(e) => self.link.notice(format!("calibration not kept: {e}")),
         }
     }
 

@@ -217,6 +217,12 @@ impl EngineLink {
         }
     }
 
+    /// The model's statistics of the running session's speech so far and their frame
+    /// count (see `Engine::session_statistics`).
+    pub fn session_statistics(&self) -> Option<(crate::data::SpeakerStats, u64)> {
+        self.engine.as_ref()?.session_statistics()
+    }
+
     /// Starts recording the running session into a new folder under `base`, with the
     /// client code, notes and encryption of `template`.
     pub fn start_recording(&mut self, base: &Path, template: &RecordOptions) {

@@ -19,6 +19,7 @@ pub mod export;
 mod fonts;
 pub mod frame_stats;
 pub mod input;
+pub mod keep_calibration;
 pub mod library_view;
 pub mod link;
 pub mod model_panel;
@@ -78,6 +79,9 @@ pub enum Action {
     /// Use this calibration file (`emotrace calibrate`) with the model, or none; restarts
     /// a running session with it.
     UseCalibration(Option<PathBuf>),
+    /// Save the running session's statistics of the voice as a calibration and use it
+    /// from the next session on.
+    KeepCalibration,
     /// List the input devices again.
     RefreshDevices,
 }

@@ -124,6 +124,13 @@ impl ModelPanel {
                     actions.push(Action::UseCalibration(None));
                 }
             });
+            ui.horizontal(|ui| {
+                let button = egui::Button::new("Keep voice as calibration");
+                let hint = "after the client has read for 30 s or more in an everyday tone: keeps this session's statistics of the voice (no audio) for the next sessions";
+                if ui.add_enabled(self.calibration.is_none(), button).on_hover_text(hint).clicked() {
+                    actions.push(Action::KeepCalibration);
+                }
+            });
         }
     }
 

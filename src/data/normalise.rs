@@ -289,6 +289,17 @@ impl FrameNormaliser {
         }
     }
 
+    /// The statistics of the session's frames so far, and how many frames (a
+    /// speaker-normalised model's session with speech in it; `None` otherwise).
+    pub fn session_statistics(&mut self, norm: &NormStats) -> Option<(SpeakerStats, u64)> {
+        match &mut self.speaker {
+            Speaker::Session(acc) if norm.speaker_norm != SpeakerNorm::Off && acc.frames() > 0 => {
+                Some((acc.stats(norm.session_prior_frames).clone(), acc.frames()))
+            }
+            _ => None,
+        }
+    }
+
     /// Normalises one raw frame into `out` (`input_dims` values: level, z-score, speaker
     /// statistics, running mean).
     pub fn apply(&mut self, norm: &NormStats, frame: &[f32], out: &mut [f32]) {

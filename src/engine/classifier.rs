@@ -2,6 +2,7 @@
 //! state carried between frames and reset at each utterance.
 
 use super::snapshot::Probabilities;
+use crate::data::SpeakerStats;
 
 /// A stateful per-frame classifier (the streaming LSTM).
 ///
@@ -14,4 +15,9 @@ pub trait FrameClassifier: Send {
     fn reset(&mut self);
     /// Advances one frame and returns the class probabilities after it.
     fn step(&mut self, frame: &[f32]) -> Probabilities;
+    /// The statistics of the session's speech so far and their frame count, for a
+    /// classifier that keeps them (a speaker-normalised model); not on the per-hop path.
+    fn session_statistics(&mut self) -> Option<(SpeakerStats, u64)> {
+        None
+    }
 }

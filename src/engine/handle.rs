@@ -36,6 +36,7 @@ use super::error::EngineError;
 use super::events::{EngineEvent, EngineStatus, RunState, SharedStatus};
 use super::recorder::{Marker, RecordOptions, RecorderFeed, Recording, SessionSummary, start_recording};
 use super::snapshot::Snapshot;
+use crate::data::SpeakerStats;
 use crate::model::ComputeDevice;
 
 /// Everything needed to start a session.
@@ -59,6 +60,8 @@ pub(crate) enum Command {
     Detach,
     /// Pretend the device was lost (fault injection).
     SimulateDeviceLoss,
+    /// Send the model's statistics of the session's speech so far.
+    SessionStatistics(Sender<Option<(SpeakerStats, u64)>>),
     /// End the session.
     Stop,
 }
@@ -98,6 +101,15 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// The model's statistics of this session's speech so far and their frame count (a
+    /// speaker-normalised model that has heard speech; `None` otherwise, or if the worker
+    /// does not answer within a second). The worker answers after the source ended too.
+    pub fn session_statistics(&self) -> Option<(SpeakerStats, u64)> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.commands.send(Command::SessionStatistics(tx)).ok()?;
+        rx.recv_timeout(std::time::Duration::from_secs(1)).ok().flatten()
+    }
+
     /// Notes in every recording's summary that the model reads the voice against this
     /// calibration file (set it right after starting, as the model was loaded with it).
     pub fn set_calibration_label(&mut self, calibration: Option<String>) {

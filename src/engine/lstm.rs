@@ -9,6 +9,7 @@ use super::error::EngineError;
 use super::handle::{Engine, EngineSetup};
 use super::snapshot::Probabilities;
 use super::worker::start_engine;
+use crate::data::SpeakerStats;
 use crate::features::FeatureConfig;
 use crate::model::calibration::load_calibrated;
 use crate::model::{ComputeDevice, LiveClassifier};
@@ -24,6 +25,10 @@ impl FrameClassifier for LiveClassifier {
 
     fn step(&mut self, frame: &[f32]) -> Probabilities {
         LiveClassifier::step(self, frame)
+    }
+
+    fn session_statistics(&mut self) -> Option<(SpeakerStats, u64)> {
+        LiveClassifier::session_statistics(self)
     }
 }
 

@@ -132,6 +132,12 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// The classifier's statistics of the session's speech so far (see
+    /// [`FrameClassifier::session_statistics`]).
+    pub fn session_statistics(&mut self) -> Option<(crate::data::SpeakerStats, u64)> {
+        self.stage.classifier.as_mut()?.session_statistics()
+    }
+
     /// Builds every buffer for input at `input_rate_hz`, features per `features` (the
     /// model's own config), and an optional classifier (none: level, speech and
     /// spectrogram only).

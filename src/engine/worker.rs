@@ -295,6 +295,9 @@ impl Worker {
                     live.simulate_loss();
                 }
             }
+            Command::SessionStatistics(reply) => {
+                let _ = reply.send(self.pipeline.session_statistics());
+            }
             Command::Stop => return true,
         }
         false

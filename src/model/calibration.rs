@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::card::ModelCard;
 use super::file::EmotionModel;
 use super::{ComputeDevice, ModelError};
 use crate::data::{SpeakerNorm, SpeakerStats};
@@ -67,12 +68,23 @@ impl Calibration {
         recordings: &[&[f32]],
         speech_s: f64,
     ) -> Result<Self, CalibrationError> {
-        let card = model.card();
-        check_speaker_normalised(model)?;
         if recordings.iter().all(|r| r.is_empty()) {
             return Err(CalibrationError::NoSpeech);
         }
-        let stats = card.normalisation.speaker_stats(recordings.iter().copied());
+        let stats = model.card().normalisation.speaker_stats(recordings.iter().copied());
+        Self::from_statistics(model.card(), stats, speech_s)
+    }
+
+    /// The calibration of the model of `card` from statistics already in its units (a
+    /// session's, see `Engine::session_statistics`).
+    pub fn from_statistics(
+        card: &ModelCard,
+        stats: SpeakerStats,
+        speech_s: f64,
+    ) -> Result<Self, CalibrationError> {
+        if card.normalisation.speaker_norm == SpeakerNorm::Off {
+            return Err(CalibrationError::NotSpeakerNormalised { model: card.name.clone() });
+        }
         Ok(Self {
             format: FORMAT.to_owned(),
             model_name: card.name.clone(),
@@ -98,10 +110,15 @@ impl Calibration {
         Ok(calibration)
     }
 
-    /// Writes the file (pretty JSON).
+    /// The file's text (pretty JSON).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a calibration serialises")
+    }
+
+    /// Writes the file.
     pub fn save(&self, path: &Path) -> Result<(), CalibrationError> {
-        let text = serde_json::to_string_pretty(self).expect("a calibration serialises");
-        std::fs::write(path, text).map_err(|source| CalibrationError::Io { path: path.to_owned(), source })
+        std::fs::write(path, self.to_json())
+            .map_err(|source| CalibrationError::Io { path: path.to_owned(), source })
     }
 
     /// The speaker statistics `model` normalises by: the reading's, moved by the card's

@@ -468,6 +468,12 @@ impl LiveClassifier {
         }
     }
 
+    /// The statistics of the session's speech so far and their frame count (a
+    /// speaker-normalised, uncalibrated model with speech heard; `None` otherwise).
+    pub fn session_statistics(&mut self) -> Option<(SpeakerStats, u64)> {
+        self.state.session_statistics(&self.model.stream)
+    }
+
     /// Steps that failed since creation.
     pub fn errors(&self) -> u64 {
         self.errors

@@ -242,6 +242,12 @@ impl StreamState {
         self.reset()
     }
 
+    /// The statistics of the session's frames so far and their count (see
+    /// [`FrameNormaliser::session_statistics`]).
+    pub fn session_statistics(&mut self, weights: &StreamWeights) -> Option<(SpeakerStats, u64)> {
+        self.normaliser.session_statistics(&weights.norm)
+    }
+
     /// Frames stepped since the last reset.
     pub fn frames(&self) -> u64 {
         self.frames

@@ -108,6 +108,12 @@ fn calibrate_then_predict_and_replay_with_it() {
     }
     let text = std::fs::read_to_string(d.join("actor17.json")).unwrap();
     assert!(text.len() < 20_000, "statistics only, no audio ({} bytes)", text.len());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d.join("actor17.json")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "a calibration describes a client's voice: owner only");
+    }
 
     let clip = sad_clip();
     let clip = clip.to_str().unwrap();

@@ -140,10 +140,7 @@ fn keeping_the_voice_saves_the_sessions_statistics_as_a_calibration() {
     let source = Source::File { path: speech_clip(), pace: Pace::Fast };
     let engine = start_engine(&source, &config, &loaded.features, Some(loaded.classifier), "tiny").unwrap();
     engine.resume();
-    while !engine.is_finished() {
-        while engine.snapshots().try_recv().is_ok() {}
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    engine_common::drain_to_end(&engine);
     let (stats, frames) = engine.session_statistics().expect("statistics of the replay");
     assert_eq!((calibration.mean.clone(), calibration.std.clone()), (stats.mean, stats.std));
     let hop_s = loaded.features.hop_s();
@@ -152,9 +149,6 @@ fn keeping_the_voice_saves_the_sessions_statistics_as_a_calibration() {
     // Without speaker normalisation there is nothing to keep.
     let engine = start_engine(&source, &config, &plain.features, Some(plain.classifier), "plain").unwrap();
     engine.resume();
-    while !engine.is_finished() {
-        while engine.snapshots().try_recv().is_ok() {}
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    engine_common::drain_to_end(&engine);
     assert!(engine.session_statistics().is_none());
 }

@@ -10,7 +10,7 @@ use crate::engine::recorder::utc_stamp;
 use crate::model::Calibration;
 use crate::model::card::ModelCard;
 use crate::sessions::client::check_client_code;
-use crate::sessions::private::{create_private_dir_all, write_private_atomic};
+use crate::sessions::private::create_private_dir_all;
 
 /// Where kept calibrations go: `calibrations/` beside the sessions folder.
 pub fn calibrations_dir(sessions_dir: &Path) -> PathBuf {
@@ -34,8 +34,6 @@ pub fn keep(
     let who = if client_code.is_empty() { "voice" } else { client_code };
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let path = dir.join(format!("{who}-{}.json", utc_stamp(secs)));
-    // Private like a recording: it describes a client's voice.
-    write_private_atomic(&path, calibration.to_json().as_bytes())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    calibration.save(&path).map_err(|e| e.to_string())?;
     Ok((path, speech_s))
 }

@@ -132,9 +132,6 @@ impl ShiftData<'_> {
     /// The shift learnt from the model's training speakers among the corpora.
     pub fn shift(&self, model: &EmotionModel) -> anyhow::Result<crate::data::CalibrationShift> {
         let card = model.card();
-        let config = self.reading.config(card, self.data)?;
-        let none = |u: &[Utterance]| vec![false; u.len()];
-        let data = PreparedData::load(&config, &none, false).context("loading --shift-data")?;
         // A card without its split cannot say who it trained on; a default split could
         // count speakers of a corpus the model never heard as its training speakers.
         let split = card.training.split.clone().with_context(|| {
@@ -143,6 +140,9 @@ impl ShiftData<'_> {
                 model.path().display()
             )
         })?;
+        let config = self.reading.config(card, self.data)?;
+        let none = |u: &[Utterance]| vec![false; u.len()];
+        let data = PreparedData::load(&config, &none, false).context("loading --shift-data")?;
         let train = data.clean_items(&data.indices(&split, Part::Train));
         calibration_shift(&card.normalisation, &train)
             .context("no training speaker in --shift-data has two neutral files to learn a shift from")

@@ -17,6 +17,7 @@ use super::card::ModelCard;
 use super::file::EmotionModel;
 use super::{ComputeDevice, ModelError};
 use crate::data::{SpeakerNorm, SpeakerStats};
+use crate::sessions::private::write_private_atomic;
 
 /// The calibration file format's name.
 const FORMAT: &str = "emotrace-calibration";
@@ -115,9 +116,10 @@ impl Calibration {
         serde_json::to_string_pretty(self).expect("a calibration serialises")
     }
 
-    /// Writes the file.
+    /// Writes the file, readable by its owner only (it describes a client's voice), whole
+    /// or not at all.
     pub fn save(&self, path: &Path) -> Result<(), CalibrationError> {
-        std::fs::write(path, self.to_json())
+        write_private_atomic(path, self.to_json().as_bytes())
             .map_err(|source| CalibrationError::Io { path: path.to_owned(), source })
     }
 

@@ -201,10 +201,9 @@ impl EmotionModel {
     /// A zero streaming state for this model: call [`StreamState::step`] per frame. A
     /// calibrated model's states normalise by the calibration, not by the session.
     pub fn new_stream(&self) -> StreamState {
-        let state = StreamState::new(&self.stream);
         match &self.calibration {
-            Some(stats) => state.with_speaker(&self.stream, stats.clone()),
-            None => state,
+            Some(stats) => StreamState::for_speaker(&self.stream, stats.clone()),
+            None => StreamState::new(&self.stream),
         }
     }
 

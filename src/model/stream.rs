@@ -188,31 +188,39 @@ pub struct StreamState {
 impl StreamState {
     /// A zero state sized for `weights`, stepped by the fused step.
     pub fn new(weights: &StreamWeights) -> Self {
-        Self::with_step(weights, Step::Fused(FusedState::new(&weights.fused)))
+        Self::with_step(
+            weights,
+            Step::Fused(FusedState::new(&weights.fused)),
+            FrameNormaliser::new(&weights.norm),
+        )
+    }
+
+    /// A zero state whose speaker statistics are fixed to `stats` (a calibration) instead
+    /// of accumulated over the session.
+    pub fn for_speaker(weights: &StreamWeights, stats: SpeakerStats) -> Self {
+        let normaliser = FrameNormaliser::for_speaker(&weights.norm, stats);
+        Self::with_step(weights, Step::Fused(FusedState::new(&weights.fused)), normaliser)
     }
 
     /// A zero state stepped the former way, one libtorch operation at a time per member
     /// (slower; same outputs). For benchmarks and cross-checks.
     pub fn new_libtorch(weights: &StreamWeights) -> Self {
         let _guard = tch::no_grad_guard();
-        Self::with_step(weights, Step::Libtorch(TorchStepState::new(&weights.torch)))
+        Self::with_step(
+            weights,
+            Step::Libtorch(TorchStepState::new(&weights.torch)),
+            FrameNormaliser::new(&weights.norm),
+        )
     }
 
-    fn with_step(weights: &StreamWeights, step: Step) -> Self {
+    fn with_step(weights: &StreamWeights, step: Step, normaliser: FrameNormaliser) -> Self {
         Self {
             step,
             normalised: vec![0.0; weights.norm.input_dims()],
-            normaliser: FrameNormaliser::new(&weights.norm),
+            normaliser,
             shape_key: weights.shape_key,
             frames: 0,
         }
-    }
-
-    /// This state with its speaker statistics fixed to `stats` (a calibration) instead of
-    /// accumulated over the session.
-    pub fn with_speaker(mut self, weights: &StreamWeights, stats: SpeakerStats) -> Self {
-        self.normaliser = FrameNormaliser::for_speaker(&weights.norm, stats);
-        self
     }
 
     /// Whether this state runs the former libtorch step.

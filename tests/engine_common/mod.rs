@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use emotrace::engine::Snapshot;
+use std::time::{Duration, Instant};
+
+use emotrace::engine::{Engine, Snapshot};
 
 /// The shared corpora, read in place.
 pub fn shared_data() -> PathBuf {
@@ -97,4 +99,19 @@ pub fn tiny_classifier(card: &Path) -> Box<dyn emotrace::engine::FrameClassifier
     emotrace::engine::prepare_worker_thread();
     let cpu = emotrace::model::ComputeDevice::resolve(emotrace::model::DeviceChoice::Cpu).expect("cpu");
     emotrace::engine::load_model(card, None, cpu).expect("model loads").classifier
+}
+
+/// Reads (and drops) `engine`'s snapshots until its source has ended and none is left;
+/// fails if no snapshot comes for 30 s before that.
+pub fn drain_to_end(engine: &Engine) {
+    let mut last = Instant::now();
+    while !(engine.is_finished() && engine.snapshots().is_empty()) {
+        if engine.snapshots().recv_timeout(Duration::from_millis(50)).is_ok() {
+            last = Instant::now();
+        }
+        assert!(
+            last.elapsed() < Duration::from_secs(30),
+            "no snapshot for 30 s and the source has not ended"
+        );
+    }
 }

@@ -5,11 +5,16 @@
 mod engine_common;
 mod ui_common;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use emotrace::app::{LinkState, Settings};
+use emotrace::app::keep_calibration::keep;
+use emotrace::app::{Action, LinkState, MonitorApp, Settings};
+use emotrace::data::SpeakerStats;
 use emotrace::engine::{Pace, RunState, Source, load_model, offline, start_engine};
+use emotrace::model::card::ModelCard;
 use emotrace::model::{Calibration, ComputeDevice, DeviceChoice};
 use ui_common::{harness, options, speech_clip, step_until};
 
@@ -62,7 +67,7 @@ fn replay_without_a_model_shows_spectrogram_and_says_no_model() {
     let mut h = harness(options(dir.path()));
     h.state_mut().settings.replay_fast = true;
     let clip = speech_clip();
-    h.state_mut().apply(emotrace::app::Action::StartReplay { path: clip, start_at_s: 0.0 });
+    h.state_mut().apply(Action::StartReplay { path: clip, start_at_s: 0.0 });
     step_until(&mut h, "the replay to finish", Duration::from_secs(120), |app| {
         app.link.state() == LinkState::Session(RunState::Finished)
             && app.link.engine().is_some_and(|e| e.snapshots().is_empty())
@@ -82,7 +87,7 @@ fn seek_restarts_the_replay_at_the_offset() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(options(dir.path()));
     h.state_mut().settings.replay_fast = true;
-    h.state_mut().apply(emotrace::app::Action::StartReplay { path: speech_clip(), start_at_s: 1.0 });
+    h.state_mut().apply(Action::StartReplay { path: speech_clip(), start_at_s: 1.0 });
     step_until(&mut h, "the seeked replay to finish", Duration::from_secs(120), |app| {
         app.link.state() == LinkState::Session(RunState::Finished)
             && app.link.engine().is_some_and(|e| e.snapshots().is_empty())
@@ -107,17 +112,14 @@ fn keeping_the_voice_saves_the_sessions_statistics_as_a_calibration() {
     let dir = tempfile::tempdir().unwrap();
     let card = engine_common::tiny_model(dir.path());
     let plain = load_model(&card, None, ComputeDevice::resolve(DeviceChoice::Cpu).unwrap()).unwrap();
-    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&card).unwrap()).unwrap();
-    json["normalisation"]["speaker_norm"] = serde_json::json!("mean_std");
-    json["normalisation"]["session_prior_frames"] = serde_json::json!(50.0);
-    std::fs::write(&card, serde_json::to_vec(&json).unwrap()).unwrap();
+    speaker_normalise(&card);
 
     let mut opts = options(dir.path());
     opts.model = Some(card.clone());
     let mut h = harness(opts);
     h.state_mut().settings.replay_fast = true;
     h.state_mut().session.client_code = "C-9".into();
-    h.state_mut().apply(emotrace::app::Action::StartReplay { path: speech_clip(), start_at_s: 0.0 });
+    h.state_mut().apply(Action::StartReplay { path: speech_clip(), start_at_s: 0.0 });
     step_until(&mut h, "the replay to finish", Duration::from_secs(120), |app| {
         app.link.state() == LinkState::Session(RunState::Finished)
             && app.link.engine().is_some_and(|e| e.snapshots().is_empty())
@@ -130,7 +132,7 @@ fn keeping_the_voice_saves_the_sessions_statistics_as_a_calibration() {
     assert!(kept.file_name().unwrap().to_string_lossy().starts_with("C-9-"), "{}", kept.display());
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&kept).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "private like a recording");
-    h.get_by_label_contains("calibrated: reads the voice against its calm reading");
+    h.get_by_label_contains("calibrated: reads the voice of C-9 against its calm reading");
     let calibration = Calibration::load(&kept).unwrap();
 
     // The same replay through a headless engine keeps the same statistics.
@@ -151,4 +153,53 @@ fn keeping_the_voice_saves_the_sessions_statistics_as_a_calibration() {
     engine.resume();
     engine_common::drain_to_end(&engine);
     assert!(engine.session_statistics().is_none());
+}
+
+/// A client's kept calibration is picked when a session starts for that client (the
+/// newest made for this model), set aside when the session is for someone else, and not
+/// picked again once the user chose none for that client.
+#[test]
+fn a_clients_kept_calibration_is_used_for_that_client_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let card_path = engine_common::tiny_model(dir.path());
+    speaker_normalise(&card_path);
+    let card = ModelCard::parse(&std::fs::read_to_string(&card_path).unwrap(), &card_path).unwrap();
+    let mut opts = options(dir.path());
+    opts.model = Some(card_path);
+    let dims = card.normalisation.dims();
+    let stats = SpeakerStats { mean: vec![0.5; dims], std: vec![2.0; dims] };
+    let (kept, _) = keep(&card, stats, 500, "C-9", &opts.sessions_dir).unwrap();
+    // A newer one of C-9's, made for other weights, is never picked.
+    let text = std::fs::read_to_string(&kept).unwrap().replace(&card.weights_sha256, &"0".repeat(64));
+    std::fs::write(kept.with_file_name("C-9-20991231-235959.json"), text).unwrap();
+
+    let mut h = harness(opts);
+    h.state_mut().settings.replay_fast = true;
+    assert_eq!(start_for(&mut h, "C-10").0, None, "nothing kept for C-10");
+    let (used, notice) = start_for(&mut h, "C-9");
+    assert_eq!(used.as_ref(), Some(&kept), "C-9's kept calibration for this model");
+    assert!(notice.contains("against their kept calibration C-9-"), "{notice}");
+    let (used, notice) = start_for(&mut h, "C-10");
+    assert_eq!(used, None, "C-9's calibration is not C-10's");
+    assert_eq!(notice, "C-9's calibration set aside: the session is for C-10");
+    assert_eq!(start_for(&mut h, "C-9").0.as_ref(), Some(&kept));
+    h.state_mut().apply(Action::UseCalibration(None));
+    assert_eq!(start_for(&mut h, "C-9").0, None, "the user chose no calibration for C-9");
+}
+
+/// Starts a replay of the speech clip for `client`; the calibration it uses and the
+/// last notice.
+fn start_for(h: &mut Harness<'static, MonitorApp>, client: &str) -> (Option<PathBuf>, String) {
+    h.state_mut().session.client_code = client.into();
+    h.state_mut().apply(Action::StartReplay { path: speech_clip(), start_at_s: 0.0 });
+    (h.state().model.calibration.clone(), h.state().link.notices.last().cloned().unwrap_or_default())
+}
+
+/// Makes the card at `path` normalise by the speaker (the session's statistics).
+fn speaker_normalise(path: &Path) {
+    let text = std::fs::read(path).expect("the tiny card");
+    let mut json: serde_json::Value = serde_json::from_slice(&text).expect("a JSON card");
+    json["normalisation"]["speaker_norm"] = serde_json::json!("mean_std");
+    json["normalisation"]["session_prior_frames"] = serde_json::json!(50.0);
+    std::fs::write(path, serde_json::to_vec(&json).expect("JSON")).expect("the card written");
 }

@@ -7,7 +7,7 @@ use egui::Context;
 
 use super::Action;
 use super::export::{export_paths, trace_csv, trace_png};
-use super::keep_calibration::keep;
+use super::keep_calibration::{keep, kept_for};
 use super::link::{LinkState, SessionRequest};
 use super::monitor::MonitorApp;
 use crate::engine::{Pace, Source};
@@ -102,6 +102,7 @@ impl MonitorApp {
                 self.restart_running();
             }
             Action::UseCalibration(path) => {
+                self.model.declined_for = path.is_none().then(|| self.session.client_code.trim().to_owned());
                 self.model.set_calibration(path);
                 self.restart_running();
             }
@@ -126,9 +127,38 @@ impl MonitorApp {
                     "calibration kept: {} ({speech_s:.0} s of speech); used from the next session",
                     path.display()
                 ));
-                self.model.set_calibration(Some(path));
+                // Without a client code it is the user's choice for whoever comes next.
+                if client.is_empty() {
+                    self.model.set_calibration(Some(path));
+                } else {
+                    self.model.set_client_calibration(path, &client);
+                }
             }
             Err(e) => self.link.notice(format!("calibration not kept: {e}")),
+        }
+    }
+
+    /// Before a session: drops a kept calibration of another client than the one now
+    /// typed, and picks this client's newest one for the model unless the user chose
+    /// none (or another file) for them.
+    fn calibration_for_client(&mut self) {
+        let client = self.session.client_code.trim().to_owned();
+        if let Some(other) = self.model.calibration_client.clone().filter(|c| *c != client) {
+            let now =
+                if client.is_empty() { "has no client code".to_owned() } else { format!("is for {client}") };
+            self.link.notice(format!("{other}'s calibration set aside: the session {now}"));
+            self.model.set_calibration(None);
+        }
+        if self.model.calibration.is_some() || self.model.declined_for.as_deref() == Some(client.as_str()) {
+            return;
+        }
+        let Some(Ok(card)) = &self.model.card else { return };
+        if let Some(path) = kept_for(card, &client, &self.options.sessions_dir) {
+            let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            self.link.notice(format!(
+                "reading {client} against their kept calibration {name} (No calibration in the Model panel: against the session instead)"
+            ));
+            self.model.set_client_calibration(path, &client);
         }
     }
 
@@ -159,6 +189,7 @@ impl MonitorApp {
                 crate::engine::RecordOptions::default()
             }
         };
+        self.calibration_for_client();
         self.record_armed = false;
         self.traces.frozen = false;
         self.state.markers.clear();

@@ -23,6 +23,11 @@ pub struct ModelPanel {
     pub calibration: Option<PathBuf>,
     /// What the calibration file says (seconds of speech), or why it cannot be read.
     calibration_note: Option<Result<Calibration, String>>,
+    /// The client whose kept calibration `calibration` is (it is used for that client
+    /// only); `None` for one the user chose by path.
+    pub calibration_client: Option<String>,
+    /// The client for whom the user chose no calibration: their kept one is not picked.
+    pub declined_for: Option<String>,
     /// A calibration path typed for "Use".
     pub calibration_text: String,
     /// A path typed for "Load".
@@ -56,6 +61,14 @@ impl ModelPanel {
     pub fn set_calibration(&mut self, path: Option<PathBuf>) {
         self.calibration_note = path.as_deref().map(|p| Calibration::load(p).map_err(|e| e.to_string()));
         self.calibration = path;
+        self.calibration_client = None;
+    }
+
+    /// Uses `client`'s kept calibration `path` from the next session on, while the
+    /// client code stays `client`.
+    pub fn set_client_calibration(&mut self, path: PathBuf, client: &str) {
+        self.set_calibration(Some(path));
+        self.calibration_client = Some(client.to_owned());
     }
 
     /// A short name for the status bar.
@@ -170,7 +183,8 @@ impl ModelPanel {
                 if let Some(note) = &self.calibration_note {
                     let text = match note {
                         Ok(c) => format!(
-                            "calibrated: reads the voice against its calm reading ({:.0} s), not against the session",
+                            "calibrated: reads the voice{} against its calm reading ({:.0} s), not against the session",
+                            self.calibration_client.as_ref().map_or_else(String::new, |c| format!(" of {c}")),
                             c.speech_s
                         ),
                         Err(e) => format!("calibration not usable: {e}"),

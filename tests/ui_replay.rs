@@ -187,6 +187,74 @@ fn a_clients_kept_calibration_is_used_for_that_client_only() {
     assert_eq!(start_for(&mut h, "C-9").0, None, "the user chose no calibration for C-9");
 }
 
+/// A guided reading restarts the session and keeps the voice as the client's calibration
+/// once 30 s of speech were heard; a session that ends sooner keeps nothing and says so.
+#[test]
+fn a_guided_reading_keeps_the_voice_after_thirty_seconds_of_speech() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = engine_common::tiny_model(dir.path());
+    speaker_normalise(&card);
+    let long_reading = dir.path().join("reading.wav");
+    write_actor_01(&long_reading, 30);
+    let mut opts = options(dir.path());
+    opts.model = Some(card);
+    let mut h = harness(opts);
+    h.state_mut().settings.replay_fast = true;
+
+    h.state_mut().session.client_code = "C-7".into();
+    h.state_mut().apply(Action::StartReplay { path: speech_clip(), start_at_s: 0.0 });
+    h.run_steps(2);
+    h.get_by_label("Read for calibration…").click();
+    h.run_steps(1);
+    assert!(h.state().model.reading_speech_s.is_some(), "reading");
+    step_until(&mut h, "the short reading to end", Duration::from_secs(120), |app| {
+        app.model.reading_speech_s.is_none()
+    });
+    let notice = h.state().link.notices.last().cloned().unwrap_or_default();
+    assert!(
+        notice.starts_with("the reading ended after ") && notice.ends_with("(30 s needed): nothing kept"),
+        "{notice}"
+    );
+    assert_eq!(h.state().model.calibration, None);
+
+    h.state_mut().apply(Action::StartReplay { path: long_reading, start_at_s: 0.0 });
+    h.state_mut().apply(Action::ReadForCalibration);
+    step_until(&mut h, "the reading to be kept", Duration::from_secs(120), |app| {
+        app.model.reading_speech_s.is_none()
+    });
+    let notice = h.state().link.notices.last().cloned().unwrap_or_default();
+    assert!(notice.starts_with("calibration kept: "), "{notice}");
+    let kept = h.state().model.calibration.clone().expect("kept");
+    assert!(kept.file_name().unwrap().to_string_lossy().starts_with("C-7-"), "{}", kept.display());
+    assert_eq!(h.state().model.calibration_client.as_deref(), Some("C-7"));
+    let speech_s = Calibration::load(&kept).unwrap().speech_s;
+    assert!(
+        (30.0..60.0).contains(&speech_s),
+        "kept at about 30 s of speech, not at the file's end: {speech_s}"
+    );
+}
+
+/// Writes `clips` of RAVDESS actor 1's files, one after the other, as one WAV file.
+fn write_actor_01(path: &Path, clips: usize) {
+    let folder = engine_common::shared_data().join("ravdess/Actor_01");
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&folder).expect("RAVDESS actor 1").map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut wav = hound::WavWriter::create(path, spec).expect("a WAV file");
+    for file in files.iter().take(clips) {
+        for x in emotrace::audio::decode::load_mono_16k(file).expect("a RAVDESS clip") {
+            wav.write_sample((x.clamp(-1.0, 1.0) * 32_767.0) as i16).expect("written");
+        }
+    }
+    wav.finalize().expect("finished");
+}
+
 /// Starts a replay of the speech clip for `client`; the calibration it uses and the
 /// last notice.
 fn start_for(h: &mut Harness<'static, MonitorApp>, client: &str) -> (Option<PathBuf>, String) {

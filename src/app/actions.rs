@@ -17,6 +17,7 @@ impl MonitorApp {
     /// Drains the engine, the device probe, the dialogs, the exports and dropped files.
     pub(super) fn take_in(&mut self, ctx: &Context) {
         self.link.poll(&mut self.state);
+        self.follow_reading();
         self.input.poll();
         if self.replay.poll() {
             let path = PathBuf::from(self.replay.path_text.trim());
@@ -107,12 +108,17 @@ impl MonitorApp {
                 self.restart_running();
             }
             Action::KeepCalibration => self.keep_calibration(),
+            Action::ReadForCalibration => self.begin_reading(),
+            Action::CancelReading => {
+                self.model.reading_speech_s = None;
+                self.link.notice("calibration reading cancelled: nothing kept".into());
+            }
             Action::RefreshDevices => self.input.refresh(),
         }
     }
 
     /// Saves the session's statistics of the voice as a calibration (next session on).
-    fn keep_calibration(&mut self) {
+    pub(super) fn keep_calibration(&mut self) {
         let Some(Ok(card)) = &self.model.card else { return };
         let Some((stats, frames)) = self.link.session_statistics() else {
             self.link.notice(
@@ -149,7 +155,9 @@ impl MonitorApp {
             self.link.notice(format!("{other}'s calibration set aside: the session {now}"));
             self.model.set_calibration(None);
         }
-        if self.model.calibration.is_some() || self.model.declined_for.as_deref() == Some(client.as_str()) {
+        let reading = self.model.reading_speech_s.is_some();
+        if reading || self.model.calibration.is_some() || self.model.declined_for.as_deref() == Some(&client)
+        {
             return;
         }
         let Some(Ok(card)) = &self.model.card else { return };
@@ -176,7 +184,7 @@ impl MonitorApp {
         self.link.last_source.clone()
     }
 
-    fn start(&mut self, source: Source, start_at_s: f64) {
+    pub(super) fn start(&mut self, source: Source, start_at_s: f64) {
         let start_at_s = if source.is_live() { 0.0 } else { start_at_s.max(0.0) };
         let mut record_into =
             (self.record_armed || self.link.recording().is_some()).then(|| self.options.sessions_dir.clone());

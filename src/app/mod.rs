@@ -25,6 +25,7 @@ pub mod link;
 pub mod model_panel;
 mod monitor;
 pub mod playback;
+pub mod reading;
 pub mod replay;
 pub mod review;
 pub mod review_player;
@@ -82,6 +83,10 @@ pub enum Action {
     /// Save the running session's statistics of the voice as a calibration and use it
     /// from the next session on.
     KeepCalibration,
+    /// Begin a guided calibration reading (a fresh session; the voice kept at 30 s of speech).
+    ReadForCalibration,
+    /// Stop counting the reading; nothing is kept.
+    CancelReading,
     /// List the input devices again.
     RefreshDevices,
 }

@@ -8,6 +8,7 @@ use crossbeam_channel::Receiver;
 use egui::{RichText, Ui};
 
 use super::Action;
+use super::reading::show_reading;
 use crate::data::SpeakerNorm;
 use crate::model::Calibration;
 use crate::model::card::{ModelCard, TrainingInfo};
@@ -28,6 +29,8 @@ pub struct ModelPanel {
     pub calibration_client: Option<String>,
     /// The client for whom the user chose no calibration: their kept one is not picked.
     pub declined_for: Option<String>,
+    /// Seconds of speech of a guided calibration reading in progress.
+    pub reading_speech_s: Option<f64>,
     /// A calibration path typed for "Use".
     pub calibration_text: String,
     /// A path typed for "Load".
@@ -144,6 +147,7 @@ impl ModelPanel {
                     actions.push(Action::KeepCalibration);
                 }
             });
+            show_reading(ui, self.reading_speech_s, actions);
         }
     }
 

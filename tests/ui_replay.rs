@@ -178,7 +178,7 @@ fn a_clients_kept_calibration_is_used_for_that_client_only() {
     assert_eq!(start_for(&mut h, "C-10").0, None, "nothing kept for C-10");
     let (used, notice) = start_for(&mut h, "C-9");
     assert_eq!(used.as_ref(), Some(&kept), "C-9's kept calibration for this model");
-    assert!(notice.contains("against their kept calibration C-9-"), "{notice}");
+    assert!(notice.contains("using C-9's kept calibration C-9-"), "{notice}");
     let (used, notice) = start_for(&mut h, "C-10");
     assert_eq!(used, None, "C-9's calibration is not C-10's");
     assert_eq!(notice, "C-9's calibration set aside: the session is for C-10");

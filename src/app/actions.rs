@@ -164,7 +164,7 @@ impl MonitorApp {
         if let Some(path) = kept_for(card, &client, &self.options.sessions_dir) {
             let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
             self.link.notice(format!(
-                "reading {client} against their kept calibration {name} (No calibration in the Model panel: against the session instead)"
+                "using {client}'s kept calibration {name} (No calibration in the Model panel reads against the session instead)"
             ));
             self.model.set_client_calibration(path, &client);
         }

@@ -282,14 +282,14 @@ impl Drop for EngineLink {
 /// recording. The engine comes back paused.
 fn start_session(request: SessionRequest) -> Result<Started, String> {
     let source = request.source;
-    let (features, classifier, label) = match &request.model {
+    let (features, classifier, label, calibration_label) = match &request.model {
         Some(path) => {
             let compute = ComputeDevice::resolve(request.compute).map_err(|e| e.to_string())?;
             let loaded = load_model(path, request.calibration.as_deref(), compute)
                 .map_err(|e| format!("cannot load model {}: {e}", path.display()))?;
-            (loaded.features, Some(loaded.classifier), loaded.label)
+            (loaded.features, Some(loaded.classifier), loaded.label, loaded.calibration_label)
         }
-        None => (FeatureConfig::default(), None, "none".to_owned()),
+        None => (FeatureConfig::default(), None, "none".to_owned(), None),
     };
     let mut config = request.config;
     config.start_paused = true;
@@ -298,9 +298,7 @@ fn start_session(request: SessionRequest) -> Result<Started, String> {
     }
     let mut engine = start_engine(&source, &config, &features, classifier, &label)
         .map_err(|e| format!("cannot start: {e}"))?;
-    if request.model.is_some() {
-        engine.set_calibration_label(request.calibration.as_ref().map(|p| p.display().to_string()));
-    }
+    engine.set_calibration_label(calibration_label);
     let recording = match &request.record_into {
         Some(base) => {
             let _ = create_private_dir_all(base);

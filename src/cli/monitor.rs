@@ -293,14 +293,14 @@ fn window(args: &MonitorArgs, device: DeviceChoice) -> anyhow::Result<()> {
 
 /// Opens the source and the model and starts the engine.
 fn start(plan: &MonitorPlan, device: DeviceChoice) -> anyhow::Result<Engine> {
-    let (features, classifier, label) = match &plan.model {
+    let (features, classifier, label, calibration_label) = match &plan.model {
         Some(path) => {
             let compute = ComputeDevice::resolve(device)?;
             let loaded = load_model(path, plan.calibration.as_deref(), compute)
                 .with_context(|| format!("cannot load model {}", path.display()))?;
-            (loaded.features, Some(loaded.classifier), loaded.label)
+            (loaded.features, Some(loaded.classifier), loaded.label, loaded.calibration_label)
         }
-        None => (FeatureConfig::default(), None, "none".to_owned()),
+        None => (FeatureConfig::default(), None, "none".to_owned(), None),
     };
     let what = match &plan.source {
         Source::DefaultInput => "the default input device".to_owned(),
@@ -309,7 +309,7 @@ fn start(plan: &MonitorPlan, device: DeviceChoice) -> anyhow::Result<Engine> {
     };
     let mut engine = start_engine(&plan.source, &plan.engine, &features, classifier, &label)
         .with_context(|| format!("cannot start {what}"))?;
-    engine.set_calibration_label(plan.calibration.as_ref().map(|p| p.display().to_string()));
+    engine.set_calibration_label(calibration_label);
     Ok(engine)
 }
 

@@ -41,6 +41,8 @@ pub struct LoadedModel {
     pub classifier: Box<dyn FrameClassifier>,
     /// The model file, for summaries.
     pub label: String,
+    /// The calibration file the model reads the voice against, for summaries.
+    pub calibration_label: Option<String>,
 }
 
 /// Loads the model at `path` (a card, its weights, or the stem) on `compute`, calibrated
@@ -53,7 +55,8 @@ pub fn load_model(
     let model = load_calibrated(path, calibration, compute).map_err(|e| EngineError::Model(e.to_string()))?;
     let features = model.feature_config().clone();
     let label = model.path().display().to_string();
-    Ok(LoadedModel { features, classifier: Box::new(LiveClassifier::new(model)), label })
+    let calibration_label = calibration.map(|p| p.display().to_string());
+    Ok(LoadedModel { features, classifier: Box::new(LiveClassifier::new(model)), label, calibration_label })
 }
 
 impl Engine {

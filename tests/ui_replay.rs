@@ -13,6 +13,7 @@ use egui_kittest::kittest::Queryable;
 use emotrace::app::keep_calibration::keep;
 use emotrace::app::{Action, LinkState, MonitorApp, Settings};
 use emotrace::data::SpeakerStats;
+use emotrace::engine::recorder::SessionWav;
 use emotrace::engine::{Pace, RunState, Source, load_model, offline, start_engine};
 use emotrace::model::card::ModelCard;
 use emotrace::model::{Calibration, ComputeDevice, DeviceChoice};
@@ -240,19 +241,11 @@ fn write_actor_01(path: &Path, clips: usize) {
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(&folder).expect("RAVDESS actor 1").map(|e| e.expect("entry").path()).collect();
     files.sort();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut wav = hound::WavWriter::create(path, spec).expect("a WAV file");
+    let mut wav = SessionWav::create(path, 16_000).expect("a WAV file");
     for file in files.iter().take(clips) {
-        for x in emotrace::audio::decode::load_mono_16k(file).expect("a RAVDESS clip") {
-            wav.write_sample((x.clamp(-1.0, 1.0) * 32_767.0) as i16).expect("written");
-        }
+        wav.write(&emotrace::audio::decode::load_mono_16k(file).expect("a RAVDESS clip")).expect("written");
     }
-    wav.finalize().expect("finished");
+    wav.finish().expect("finished");
 }
 
 /// Starts a replay of the speech clip for `client`; the calibration it uses and the

@@ -151,7 +151,55 @@ fn ensemble_is_the_mean_of_its_members() {
     )
     .unwrap();
     let err = EmotionModel::ensemble(&[&members[0], &other], cpu()).unwrap_err();
-    assert!(err.to_string().contains("member 1 has another architecture"), "{err}");
+    assert!(err.to_string().contains("its architecture differs"), "{err}");
+}
+
+/// `emotrace ensemble` joins networks saved apart into the mean of them, and refuses (one
+/// line naming the file, nothing written) a network of another recipe.
+#[test]
+fn ensemble_command_joins_networks_of_one_recipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let dims = FeatureConfig::default().frame_dim();
+    let save = |name: &str, seed: i64, card: ModelCard| {
+        tch::manual_seed(seed);
+        EmotionModel::build(card, cpu()).unwrap().save(&dir.path().join(name)).unwrap()
+    };
+    let a = save("a", 21, small_card(dims));
+    let b = save("b", 22, small_card(dims));
+    let mut other_card = small_card(dims);
+    other_card.normalisation.std[3] = 9.0;
+    let other = save("other", 23, other_card);
+    let run = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_emotrace"))
+            .arg("ensemble")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    let joined = dir.path().join("joined");
+    let out = run(&[a.as_os_str(), b.as_os_str(), "--out".as_ref(), joined.as_os_str()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 networks"));
+    let model = EmotionModel::load(&joined.with_extension("json"), cpu()).unwrap();
+    assert_eq!((model.card().architecture.members, model.card().name.as_str()), (2, "joined"));
+    let x = features(30, dims, 0.2);
+    let mean = model.frame_probabilities(&[&x]).unwrap().remove(0);
+    let each: Vec<_> = [&a, &b]
+        .map(|card| EmotionModel::load(card, cpu()).unwrap().frame_probabilities(&[&x]).unwrap().remove(0))
+        .into();
+    for (t, frame) in mean.iter().enumerate() {
+        for (k, p) in frame.iter().enumerate() {
+            assert!((p - (each[0][t][k] + each[1][t][k]) / 2.0).abs() < 1e-6, "frame {t} class {k}");
+        }
+    }
+
+    let refused = dir.path().join("refused");
+    let out = run(&[a.as_os_str(), other.as_os_str(), "--out".as_ref(), refused.as_os_str()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.trim_end().lines().count() == 1, "{err}");
+    assert!(err.contains("other.json") && err.contains("its normalisation differs"), "{err}");
+    assert!(!refused.with_extension("json").exists());
 }
 
 fn rewrite_card(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {

@@ -6,6 +6,7 @@ mod bench_predict;
 mod calibrate;
 mod devices;
 mod doctor;
+mod ensemble;
 mod eval;
 mod eval_sessions;
 mod features;
@@ -58,6 +59,8 @@ pub enum Command {
     /// A calibration file from recordings of a calm reading of one voice, for
     /// `--calibration` (speaker-normalised models).
     Calibrate(calibrate::CalibrateArgs),
+    /// Join single networks of one recipe trained apart (other seeds) into one model.
+    Ensemble(ensemble::EnsembleArgs),
     /// Score a model on a corpus: accuracy, UA, macro-F1, per-class table, confusion PNG.
     Eval(eval::EvalArgs),
     /// How a model holds up beyond its training speakers: held-out speakers of each
@@ -113,6 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Bench(bench_args) => bench::run(&mut out, &bench_args, args.device)?,
         Command::Train(a) => train::run(&mut out, &a, args.device)?,
         Command::Calibrate(a) => calibrate::run(&mut out, &a, args.device)?,
+        Command::Ensemble(a) => ensemble::run(&mut out, &a, args.device)?,
         Command::Eval(a) => eval::run(&mut out, &a, args.device)?,
         Command::Scoreboard(a) => scoreboard::run(&mut out, &a, args.device)?,
         Command::Predict(a) => predict::run(&mut out, &a, args.device)?,

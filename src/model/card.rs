@@ -179,6 +179,24 @@ impl ModelCard {
         }
     }
 
+    /// The first field in which `other` is another recipe than this card (labels,
+    /// features, preparation, normalisation, shape, decision, speaker split), or `None`
+    /// when only weights, seed and history differ: networks that can be joined into one
+    /// model.
+    pub fn recipe_difference(&self, other: &Self) -> Option<&'static str> {
+        [
+            ("labels", self.labels == other.labels),
+            ("feature_config", self.feature_config == other.feature_config),
+            ("preprocess", self.preprocess == other.preprocess),
+            ("normalisation", self.normalisation == other.normalisation),
+            ("architecture", self.architecture == other.architecture),
+            ("decision", self.decision == other.decision),
+            ("speaker split", self.training.split == other.training.split),
+        ]
+        .into_iter()
+        .find_map(|(field, same)| (!same).then_some(field))
+    }
+
     /// Parses card text: format and version first (so a newer card says so rather
     /// than failing on a field), then the whole card, then consistency checks.
     pub fn parse(text: &str, path: &std::path::Path) -> Result<Self, ModelError> {

@@ -41,6 +41,10 @@ pub enum ModelError {
     /// The weights file's tensors do not fit the card's architecture.
     #[error("{}: weights do not fit the card's architecture: {reason}", path.display())]
     WeightsMismatch { path: PathBuf, reason: String },
+    /// Networks to be joined into one model are of different recipes: join only networks
+    /// trained with the same config and split (other seeds).
+    #[error("{}: cannot be joined to {}: its {field} differs", path.display(), first.display())]
+    Unjoinable { path: PathBuf, first: PathBuf, field: &'static str },
     /// libtorch failed while loading or running the model.
     #[error("{}: libtorch: {source}", path.display())]
     Torch { path: PathBuf, source: tch::TchError },

@@ -85,8 +85,9 @@ impl EmotionModel {
         Self::assemble(card, card_path, vs, net, device)
     }
 
-    /// One model of several single-network models of the same card (their weights copied
+    /// One model of several single-network models of the same recipe (their weights copied
     /// under `member{i}.`); its card is the first's with `architecture.members` set.
+    /// Networks whose cards differ in more than weights, seed and history are refused.
     pub fn ensemble(members: &[&EmotionModel], device: ComputeDevice) -> Result<Self, ModelError> {
         let Some(first) = members.first() else {
             return Err(ModelError::NotACard {
@@ -94,6 +95,15 @@ impl EmotionModel {
                 reason: "no members".into(),
             });
         };
+        if let Some((member, field)) =
+            members.iter().find_map(|m| first.card.recipe_difference(&m.card).map(|field| (m, field)))
+        {
+            return Err(ModelError::Unjoinable {
+                path: member.path.clone(),
+                first: first.path.clone(),
+                field,
+            });
+        }
         let mut card = first.card.clone();
         card.architecture.members = members.len();
         let mut model = Self::build(card, device)?;

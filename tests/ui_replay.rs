@@ -189,7 +189,8 @@ fn a_clients_kept_calibration_is_used_for_that_client_only() {
 }
 
 /// A guided reading restarts the session and keeps the voice as the client's calibration
-/// once 30 s of speech were heard; a session that ends sooner keeps nothing and says so.
+/// once 30 s of speech were heard; a session that ends sooner keeps nothing and says so;
+/// none begins while a recording is armed (it would be recorded as a session).
 #[test]
 fn a_guided_reading_keeps_the_voice_after_thirty_seconds_of_speech() {
     let dir = tempfile::tempdir().unwrap();
@@ -205,6 +206,13 @@ fn a_guided_reading_keeps_the_voice_after_thirty_seconds_of_speech() {
     h.state_mut().session.client_code = "C-7".into();
     h.state_mut().apply(Action::StartReplay { path: speech_clip(), start_at_s: 0.0 });
     h.run_steps(2);
+    h.state_mut().record_armed = true;
+    h.get_by_label("Read for calibration…").click();
+    h.run_steps(1);
+    assert!(h.state().model.reading_speech_s.is_none(), "no reading while a recording is armed");
+    let notice = h.state().link.notices.last().cloned().unwrap_or_default();
+    assert!(notice.ends_with("stop the recording first"), "{notice}");
+    h.state_mut().record_armed = false;
     h.get_by_label("Read for calibration…").click();
     h.run_steps(1);
     assert!(h.state().model.reading_speech_s.is_some(), "reading");

@@ -40,7 +40,7 @@ pub fn show_reading(ui: &mut Ui, reading_speech_s: Option<f64>, actions: &mut Ve
             }
         }
         None => {
-            let hint = "starts a fresh session; after 30 s of speech in an everyday tone the voice is kept as the client's calibration (statistics only, no audio)";
+            let hint = "starts a fresh, unrecorded session (stop a recording first); after 30 s of speech in an everyday tone the voice is kept as the client's calibration (statistics only, no audio)";
             if ui.button("Read for calibration…").on_hover_text(hint).clicked() {
                 actions.push(Action::ReadForCalibration);
             }
@@ -50,8 +50,13 @@ pub fn show_reading(ui: &mut Ui, reading_speech_s: Option<f64>, actions: &mut Ve
 
 impl MonitorApp {
     /// Begins a reading: no calibration, a fresh session of the current source (the
-    /// input device when there is none), counted from its start.
+    /// input device when there is none), counted from its start. Not while a recording
+    /// runs or is armed: the reading would end it, or be recorded as a session.
     pub(super) fn begin_reading(&mut self) {
+        if self.record_armed || self.link.recording().is_some() {
+            self.link.notice("a calibration reading is not recorded: stop the recording first".into());
+            return;
+        }
         self.model.set_calibration(None);
         self.model.reading_speech_s = Some(0.0);
         match self.link.last_source.clone() {

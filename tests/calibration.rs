@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use emotrace::audio::decode::load_mono_16k;
 use emotrace::data::trim::trim_range;
+use emotrace::engine::recorder::SessionWav;
 use emotrace::features::extract;
 use emotrace::model::calibration::apply;
 use emotrace::model::timeline::frame_trace;
@@ -209,13 +210,7 @@ fn misused_calibrations_give_one_error_line() {
 
 /// Two seconds of digital silence, 16 kHz mono.
 fn write_silence(path: &Path) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).unwrap();
-    (0..32_000).for_each(|_| writer.write_sample(0i16).unwrap());
-    writer.finalize().unwrap();
+    let mut wav = SessionWav::create(path, 16_000).unwrap();
+    wav.write(&[0.0; 32_000]).unwrap();
+    wav.finish().unwrap();
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use age::secrecy::SecretString;
 use emotrace::audio::decode::decode_file;
-use emotrace::engine::recorder::to_i16;
+use emotrace::engine::recorder::{SessionWav, to_i16};
 use emotrace::sessions::overview::SessionOverview;
 use emotrace::sessions::recorded::RecordedSession;
 use emotrace::sessions::trace_read::TraceLine;
@@ -162,21 +162,16 @@ fn encrypted_sessions_hold_no_plaintext_and_round_trip() {
 
 /// A test WAV of `seconds` of a voiced-like signal, so a 1x replay lasts long enough.
 fn long_wav(path: &Path, seconds: u32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("wav");
-    for i in 0..seconds * 16_000 {
-        let t = f64::from(i) / 16_000.0;
-        let v = 0.3
-            * (2.0 * std::f64::consts::PI * 180.0 * t).sin()
-            * (0.5 + 0.5 * (2.0 * std::f64::consts::PI * 0.5 * t).sin());
-        w.write_sample((v * 32_767.0) as i16).expect("sample");
-    }
-    w.finalize().expect("finalize");
+    let samples: Vec<f32> = (0..seconds * 16_000)
+        .map(|i| {
+            let t = f64::from(i) / 16_000.0;
+            (0.3 * (2.0 * std::f64::consts::PI * 180.0 * t).sin()
+                * (0.5 + 0.5 * (2.0 * std::f64::consts::PI * 0.5 * t).sin())) as f32
+        })
+        .collect();
+    let mut wav = SessionWav::create(path, 16_000).expect("wav");
+    wav.write(&samples).expect("samples");
+    wav.finish().expect("finished");
 }
 
 /// Starts a 1x replay recording and waits until `min_s` of stream time has been printed.

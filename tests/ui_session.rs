@@ -11,7 +11,8 @@ use emotrace::engine::RunState;
 use ui_common::{harness, options, speech_clip, step_until};
 
 /// Record armed, replay started, M pressed: the marker shows in the app and, after Stop,
-/// is a row of the session's trace.csv.
+/// is a row of the session's trace.csv. A calibration reading asked for meanwhile is
+/// refused and leaves the recording as it was.
 #[test]
 fn marker_key_adds_a_marker_to_the_recorded_trace() {
     let dir = tempfile::tempdir().unwrap();
@@ -33,6 +34,11 @@ fn marker_key_adds_a_marker_to_the_recorded_trace() {
     h.run_steps(2);
     assert_eq!(h.state().state.markers.len(), 1);
     assert_eq!(h.state().state.markers[0].note, "laughed");
+    h.state_mut().apply(Action::ReadForCalibration);
+    assert_eq!(h.state().model.reading_speech_s, None, "no calibration reading while recording");
+    let notice = h.state().link.notices.last().cloned().unwrap_or_default();
+    assert!(notice.ends_with("stop the recording first"), "{notice}");
+    assert_eq!(h.state().link.recording(), Some(session_dir.as_path()), "the recording goes on");
     h.get_by_label("■ Stop").click();
     h.run_steps(2);
     let trace = std::fs::read_to_string(session_dir.join("trace.csv")).unwrap();

@@ -111,9 +111,8 @@ impl EmotionModel {
         let target = model.vs.variables();
         tch::no_grad(|| -> Result<(), tch::TchError> {
             for (i, member) in members.iter().enumerate() {
-                if member.card.architecture != first.card.architecture
-                    || member.card.architecture.members != 1
-                {
+                // Their architectures are equal (checked above); each must be one network.
+                if member.card.architecture.members != 1 {
                     return Err(tch::TchError::Shape(format!("member {i} has another architecture")));
                 }
                 for (name, value) in member.vs.variables() {

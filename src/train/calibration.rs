@@ -137,6 +137,20 @@ pub fn calibration_shift(
     Some(CalibrationShift { mean: average(|c| &c.mean), log_std_ratio: average(|c| &c.log_std_ratio) })
 }
 
+/// Each item's statistics as a calibrated session of its speaker would give them, in
+/// `items` order: its speaker's reading moved by the calibration shift learnt from `items`,
+/// or, for a speaker without a reading, all of its files (`reading_sessions` in training).
+pub fn calibrated_or_session_statistics(
+    norm: &NormStats,
+    items: &[(&Utterance, &FeatureMatrix)],
+) -> Vec<SpeakerStats> {
+    let utterances: Vec<&Utterance> = items.iter().map(|(u, _)| *u).collect();
+    let shift = calibration_shift(norm, items);
+    let calibrated = calibrated_statistics(norm, items, &reading_files(&utterances), shift.as_ref());
+    let sessions = speaker_statistics(norm, items);
+    utterances.iter().map(|u| calibrated.get(&u.speaker).unwrap_or(&sessions[&u.speaker]).clone()).collect()
+}
+
 /// One corpus's summed differences between session and reading statistics.
 struct CorpusSums {
     mean: Vec<f64>,
@@ -207,5 +221,35 @@ mod tests {
         assert!((f64::from(shift.log_std_ratio[0]) - session_std.ln()).abs() < 1e-5, "{shift:?}");
         let stats = reading_statistics(&norm, &items, &[true, false, false, false]);
         assert_eq!(stats["a"].mean, [0.0]);
+    }
+
+    /// A speaker with a reading gets its reading moved by the shift learnt from all
+    /// readings (the mean of the speakers' session - reading); one without keeps its session.
+    #[test]
+    fn training_statistics_are_the_calibrated_reading_or_the_session() {
+        let norm = NormStats::identity(1);
+        let all = [
+            utterance("a/1.wav", "a", Emotion::Neutral),
+            utterance("a/2.wav", "a", Emotion::Neutral),
+            utterance("a/3.wav", "a", Emotion::Angry),
+            utterance("b/1.wav", "b", Emotion::Neutral),
+            utterance("b/2.wav", "b", Emotion::Sad),
+            utterance("c/1.wav", "c", Emotion::Neutral),
+            utterance("c/2.wav", "c", Emotion::Neutral),
+            utterance("c/3.wav", "c", Emotion::Sad),
+        ];
+        let calm = FeatureMatrix { frames: 2, dims: 1, data: vec![-1.0, 1.0] };
+        let loud = FeatureMatrix { frames: 2, dims: 1, data: vec![4.0, 4.0] };
+        let features = [&calm, &loud, &loud, &calm, &loud, &calm, &calm, &calm];
+        let items: Vec<_> = all.iter().zip(features).collect();
+        let stats = calibrated_or_session_statistics(&norm, &items);
+        // Readings a/1 and c/1 (mean 0); sessions a 16/6, c 0: the shift is 4/3.
+        let means: Vec<f32> = stats.iter().map(|s| s.mean[0]).collect();
+        for (i, expected) in [4.0 / 3.0, 4.0 / 3.0, 4.0 / 3.0, 2.0, 2.0, 4.0 / 3.0, 4.0 / 3.0, 4.0 / 3.0]
+            .into_iter()
+            .enumerate()
+        {
+            assert!((means[i] - expected).abs() < 1e-5, "item {i}: {means:?}");
+        }
     }
 }

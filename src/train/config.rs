@@ -179,6 +179,11 @@ pub struct TrainConfig {
     /// speaker's files of their own emotion only, as a session that stays in one emotion
     /// would be (0: always all of the speaker's files).
     pub one_emotion_sessions: f32,
+    /// Share of the drawn training utterances normalised by their speaker's calibration
+    /// reading (some of its neutral files) moved by the calibration shift, as a calibrated
+    /// session would be (0: always all of the speaker's files; speakers without a reading
+    /// keep those). See `train::calibration`.
+    pub reading_sessions: f32,
     /// Layer sizes.
     pub model: ModelShape,
     /// Optimisation schedule.
@@ -213,6 +218,7 @@ impl Default for TrainConfig {
             session_prior_frames: 300.0,
             dual_input: false,
             one_emotion_sessions: 0.0,
+            reading_sessions: 0.0,
             model: ModelShape::default(),
             training: Schedule::default(),
             sampling: SamplingConfig::default(),
@@ -293,11 +299,16 @@ impl TrainConfig {
         if !(self.session_prior_frames.is_finite() && self.session_prior_frames >= 0.0) {
             return invalid("session_prior_frames must be a number >= 0".into());
         }
-        if (self.dual_input || self.one_emotion_sessions > 0.0) && self.speaker_norm == SpeakerNorm::Off {
-            return invalid("dual_input and one_emotion_sessions need speaker_norm".into());
+        let other_sessions = self.one_emotion_sessions > 0.0 || self.reading_sessions > 0.0;
+        if (self.dual_input || other_sessions) && self.speaker_norm == SpeakerNorm::Off {
+            return invalid("dual_input, one_emotion_sessions and reading_sessions need speaker_norm".into());
         }
-        if !(0.0..=1.0).contains(&self.one_emotion_sessions) {
-            return invalid("one_emotion_sessions must be in [0, 1]".into());
+        if !(0.0..=1.0).contains(&self.one_emotion_sessions) || !(0.0..=1.0).contains(&self.reading_sessions)
+        {
+            return invalid("one_emotion_sessions and reading_sessions must be in [0, 1]".into());
+        }
+        if self.one_emotion_sessions > 0.0 && self.reading_sessions > 0.0 {
+            return invalid("one_emotion_sessions and reading_sessions cannot both be above 0".into());
         }
         if self.level_relative && !self.features.families.spectral {
             return invalid("level_relative needs the spectral family (its RMS is the level)".into());
@@ -346,7 +357,21 @@ mod tests {
         config.validate(Path::new("t.toml")).unwrap();
         let config: TrainConfig = toml::from_str(text).unwrap();
         let message = config.validate(Path::new("t.toml")).unwrap_err().to_string();
-        assert!(message.contains("dual_input and one_emotion_sessions need speaker_norm"), "{message}");
+        assert!(message.contains("need speaker_norm"), "{message}");
+    }
+
+    /// Reading sessions need speaker normalisation and exclude one-emotion sessions.
+    #[test]
+    fn reading_sessions_need_speaker_norm_and_stand_alone() {
+        let config: TrainConfig = toml::from_str("reading_sessions = 0.5").unwrap();
+        let message = config.validate(Path::new("t.toml")).unwrap_err().to_string();
+        assert!(message.contains("reading_sessions need speaker_norm"), "{message}");
+        let text = "speaker_norm = \"mean_std\"\nreading_sessions = 0.5\n";
+        let config: TrainConfig = toml::from_str(text).unwrap();
+        config.validate(Path::new("t.toml")).unwrap();
+        let config: TrainConfig = toml::from_str(&format!("{text}one_emotion_sessions = 0.3\n")).unwrap();
+        let message = config.validate(Path::new("t.toml")).unwrap_err().to_string();
+        assert!(message.contains("cannot both be above 0"), "{message}");
     }
 
     /// A negative corpus-adversarial weight is refused with an error naming the field.

@@ -21,6 +21,7 @@ use tch::nn::{self, OptimizerConfig};
 use super::adversary::{CorpusAdversary, ramped_weight};
 use super::average::add_to_average;
 use super::batch::{BatchItem, BatchShape, frame_loss, make_batch, uniform_loss, utterance_loss};
+use super::calibration::calibrated_or_session_statistics;
 use super::config::TrainConfig;
 use super::dataset::PreparedData;
 use super::evaluate::{Evaluation, Sessions, evaluate, one_emotion_session, session_statistics};
@@ -161,8 +162,7 @@ pub fn fit(
     };
     let arch = config.model.architecture(norm.input_dims());
     let speakers = training_speakers(data, &train, &norm);
-    let one_emotion = (config.one_emotion_sessions > 0.0)
-        .then(|| training_sessions(data, &train, &norm, one_emotion_session));
+    let other_sessions = other_training_sessions(config, data, &train, &norm);
     let mut card =
         ModelCard::new(&config.name, config.features.clone(), config.preprocess.clone(), norm, arch);
     card.decision = config.decision;
@@ -211,7 +211,7 @@ pub fn fit(
         data,
         train: &train,
         speakers: speakers.as_deref(),
-        one_emotion: one_emotion.as_deref().map(|stats| (stats, config.one_emotion_sessions)),
+        other_sessions: other_sessions.as_ref().map(|(stats, share)| (stats.as_slice(), *share)),
         sampler: &sampler,
         classes: &classes,
         corpora: &corpora,
@@ -324,6 +324,26 @@ fn training_speakers(data: &PreparedData, train: &[usize], norm: &NormStats) -> 
         .then(|| training_sessions(data, train, norm, |u| u.speaker.clone()))
 }
 
+/// The statistics a share of the drawn utterances is normalised by instead of their
+/// speaker's, in `train` order, and that share: one-emotion sessions or calibrated
+/// readings (`None` for neither).
+fn other_training_sessions(
+    config: &TrainConfig,
+    data: &PreparedData,
+    train: &[usize],
+    norm: &NormStats,
+) -> Option<(Vec<SpeakerStats>, f32)> {
+    if config.one_emotion_sessions > 0.0 {
+        let stats = training_sessions(data, train, norm, one_emotion_session);
+        Some((stats, config.one_emotion_sessions))
+    } else if config.reading_sessions > 0.0 {
+        let stats = calibrated_or_session_statistics(norm, &data.clean_items(train));
+        Some((stats, config.reading_sessions))
+    } else {
+        None
+    }
+}
+
 /// Each training utterance's statistics from the training files of the session `session`
 /// puts it in, in `train` order.
 fn training_sessions(
@@ -349,8 +369,8 @@ fn corpus_indices(data: &PreparedData, train: &[usize]) -> Vec<i64> {
         .collect()
 }
 
-/// Seed stream of the one-emotion session draws.
-const ONE_EMOTION_STREAM: u64 = 0x0e5e_5510;
+/// Seed stream of the other sessions' draws (one-emotion sessions or readings).
+const OTHER_SESSIONS_STREAM: u64 = 0x0e5e_5510;
 
 /// What an epoch trains on.
 struct EpochData<'a> {
@@ -359,9 +379,9 @@ struct EpochData<'a> {
     train: &'a [usize],
     /// Their speakers' statistics, in `train` order (speaker normalisation only).
     speakers: Option<&'a [SpeakerStats]>,
-    /// Their one-emotion sessions' statistics, in `train` order, and the share of drawn
-    /// utterances normalised by them.
-    one_emotion: Option<(&'a [SpeakerStats], f32)>,
+    /// Other sessions' statistics (one-emotion sessions or calibrated readings), in
+    /// `train` order, and the share of drawn utterances normalised by them.
+    other_sessions: Option<(&'a [SpeakerStats], f32)>,
     /// Draws the epoch's utterances and holds their loss weights.
     sampler: &'a EpochSampler,
     /// The classes each one's softmax covers, in `train` order.
@@ -389,11 +409,11 @@ fn run_epoch(
     FitOptions { device, show_progress, .. }: FitOptions,
 ) -> Result<EpochTraining, TrainError> {
     let schedule = &config.training;
-    let EpochData { data, train, speakers, one_emotion, sampler, classes, corpora } = *context;
+    let EpochData { data, train, speakers, other_sessions, sampler, classes, corpora } = *context;
     let adversary_weight = ramped_weight(schedule.corpus_adversarial, epoch - 1, schedule.epochs);
     let mut rng = Rng::derive(config.seed, epoch as u64);
-    // Its own stream, so that recipes without one-emotion sessions draw as before.
-    let mut sessions_rng = Rng::derive(config.seed ^ ONE_EMOTION_STREAM, epoch as u64);
+    // Its own stream, so that recipes without other sessions draw as before.
+    let mut sessions_rng = Rng::derive(config.seed ^ OTHER_SESSIONS_STREAM, epoch as u64);
     let order = sampler.epoch(&mut rng);
     let batches = bucketed_batches(data, train, order, schedule.batch_size, &mut rng);
     let bar = if show_progress { ProgressBar::new(batches.len() as u64) } else { ProgressBar::hidden() };
@@ -421,7 +441,7 @@ fn run_epoch(
                 let i = train[k];
                 let variants = &data.features[i].variants;
                 let label = data.utterances[i].label;
-                let speaker = match (speakers, one_emotion) {
+                let speaker = match (speakers, other_sessions) {
                     (Some(_), Some((sessions, share))) if sessions_rng.unit() < f64::from(share) => {
                         Some(&sessions[k])
                     }

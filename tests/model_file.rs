@@ -164,8 +164,14 @@ fn ensemble_command_joins_networks_of_one_recipe() {
         tch::manual_seed(seed);
         EmotionModel::build(card, cpu()).unwrap().save(&dir.path().join(name)).unwrap()
     };
-    let a = save("a", 21, small_card(dims));
-    let b = save("b", 22, small_card(dims));
+    let seeded = |seed: u64, recorded: Vec<u64>| {
+        let mut card = small_card(dims);
+        (card.training.seed, card.training.member_seeds) = (seed, recorded);
+        card
+    };
+    // A card from before member seeds were recorded, and one with them.
+    let a = save("a", 21, seeded(42, vec![]));
+    let b = save("b", 22, seeded(43, vec![43]));
     let mut other_card = small_card(dims);
     other_card.normalisation.std[3] = 9.0;
     let other = save("other", 23, other_card);
@@ -183,6 +189,8 @@ fn ensemble_command_joins_networks_of_one_recipe() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 networks"));
     let model = EmotionModel::load(&joined.with_extension("json"), cpu()).unwrap();
     assert_eq!((model.card().architecture.members, model.card().name.as_str()), (2, "joined"));
+    assert_eq!(model.card().training.member_seeds, [42, 43]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("seeds 42, 43"));
     let x = features(30, dims, 0.2);
     let mean = model.frame_probabilities(&[&x]).unwrap().remove(0);
     let each: Vec<_> = [&a, &b]

@@ -296,3 +296,42 @@ fn a_seed_makes_training_repeatable() {
     let other = train(&config, "other");
     assert_ne!(first.0, other.0, "another seed trains differently");
 }
+
+/// Two neutral files of each training actor beside the tiny corpus's sad and angry ones,
+/// so each has a calibration reading.
+fn add_neutral_files(root: &Path) {
+    for actor in ["01", "02"] {
+        for take in ["01", "02"] {
+            let name = format!("03-01-01-01-01-{take}-{actor}.flac");
+            let actor = format!("Actor_{actor}");
+            std::os::unix::fs::symlink(
+                shared_ravdess().join(&actor).join(&name),
+                root.join(&actor).join(&name),
+            )
+            .unwrap();
+        }
+    }
+}
+
+/// `reading_sessions = 1` normalises the training actors' files by their readings (one
+/// neutral file each, moved by the calibration shift) instead of all their files: the
+/// same seed and draws train to another loss.
+#[test]
+fn reading_sessions_train_with_the_calibrated_readings() {
+    let _rng = torch_rng();
+    let epoch_loss = |reading_sessions: f32| {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, split, data, run) = unaugmented(dir.path(), |config| {
+            add_neutral_files(&config.data[0]);
+            config.training.epochs = 1;
+            config.running_mean_prior_frames = 0.0;
+            config.reading_sessions = reading_sessions;
+        });
+        let cpu = ComputeDevice { device: tch::Device::Cpu };
+        let fitted = fit(&config, &data, &split, &run, fresh(cpu)).unwrap();
+        assert!(fitted.history[0].train_loss.is_finite());
+        fitted.history[0].train_loss
+    };
+    let (plain, with_readings) = (epoch_loss(0.0), epoch_loss(1.0));
+    assert_ne!(plain, with_readings, "the readings change what the network hears");
+}

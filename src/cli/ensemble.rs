@@ -41,7 +41,9 @@ pub fn run(out: &mut impl Write, args: &EnsembleArgs, device: DeviceChoice) -> a
     card.training.train_minutes = members.iter().map(|m| m.card().training.train_minutes).sum();
     card.training.run =
         members.iter().map(|m| m.card().training.run.as_str()).collect::<Vec<_>>().join(" + ");
-    let seeds: Vec<String> = members.iter().map(|m| m.card().training.seed.to_string()).collect();
+    card.training.member_seeds =
+        members.iter().flat_map(|m| m.card().training.seeds(m.net().members().len())).collect();
+    let seeds: Vec<String> = card.training.member_seeds.iter().map(u64::to_string).collect();
     let card_path = model.save(&args.out)?;
     writeln!(
         out,

@@ -74,6 +74,17 @@ pub struct CorpusUse {
     pub speakers: BTreeMap<String, usize>,
 }
 
+impl TrainingInfo {
+    /// Each of `members` networks' seed: as recorded, or as `train` gives them.
+    pub fn seeds(&self, members: usize) -> Vec<u64> {
+        if self.member_seeds.len() == members {
+            self.member_seeds.clone()
+        } else {
+            (0..members as u64).map(|k| self.seed + k).collect()
+        }
+    }
+}
+
 /// Where the weights came from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -90,6 +101,9 @@ pub struct TrainingInfo {
     pub label_map: Option<LabelMap>,
     /// Random seed.
     pub seed: u64,
+    /// Each network's seed, in member order (empty in cards written before it, whose
+    /// members were seeded `seed`, `seed` + 1, ...).
+    pub member_seeds: Vec<u64>,
     /// Epochs run, and the epoch (1-based) whose weights these are.
     pub epochs_run: usize,
     /// The epoch the weights are from (best validation UA).

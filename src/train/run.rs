@@ -283,6 +283,7 @@ fn fill_card(
         split_description: split.describe(&data.utterances),
         label_map: Some(config.labels.clone()),
         seed: config.seed,
+        member_seeds: (0..config.model.members as u64).map(|k| config.seed + k).collect(),
         epochs_run: state.epoch,
         best_epoch: state.best_epoch,
         averaged_epochs: state.averaged_epochs,

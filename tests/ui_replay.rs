@@ -127,7 +127,10 @@ fn keeping_the_voice_saves_the_sessions_statistics_as_a_calibration() {
     });
     h.run_steps(2);
     h.get_by_label("Keep voice as calibration").click();
-    h.run_steps(2);
+    h.run_steps(1);
+    assert!(h.state().keeping.is_some(), "the window asks the engine and goes on drawing");
+    step_until(&mut h, "the engine's answer", Duration::from_secs(10), |app| app.keeping.is_none());
+    h.run_steps(1);
     let kept = h.state().model.calibration.clone().expect("a calibration was kept");
     assert_eq!(kept.parent(), Some(dir.path().join("calibrations").as_path()), "{}", kept.display());
     assert!(kept.file_name().unwrap().to_string_lossy().starts_with("C-9-"), "{}", kept.display());
@@ -229,7 +232,7 @@ fn a_guided_reading_keeps_the_voice_after_thirty_seconds_of_speech() {
     h.state_mut().apply(Action::StartReplay { path: long_reading, start_at_s: 0.0 });
     h.state_mut().apply(Action::ReadForCalibration);
     step_until(&mut h, "the reading to be kept", Duration::from_secs(120), |app| {
-        app.model.reading_speech_s.is_none()
+        app.model.reading_speech_s.is_none() && app.keeping.is_none()
     });
     let notice = h.state().link.notices.last().cloned().unwrap_or_default();
     assert!(notice.starts_with("calibration kept: "), "{notice}");

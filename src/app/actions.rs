@@ -2,22 +2,32 @@
 //! carrying out the [`Action`]s the panels asked for.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
+use crossbeam_channel::TryRecvError;
 use egui::Context;
 
 use super::Action;
 use super::export::{export_paths, trace_csv, trace_png};
-use super::keep_calibration::{keep, kept_for};
+use super::keep_calibration::{PendingKeep, keep, kept_for};
 use super::link::{LinkState, SessionRequest};
 use super::monitor::MonitorApp;
 use crate::engine::{Pace, Source};
 use crate::sessions::private::{FILE_MODE, create_private_dir_all, set_mode, write_private_atomic};
+
+/// Why a calibration could not be kept when the session had no voice to give.
+const NO_VOICE: &str =
+    "no voice to keep: the session has heard no speech yet, or already reads against a calibration";
+
+/// How long a kept calibration waits for the engine's answer (it comes at the next hop).
+const KEEP_WAIT: Duration = Duration::from_secs(2);
 
 impl MonitorApp {
     /// Drains the engine, the device probe, the dialogs, the exports and dropped files.
     pub(super) fn take_in(&mut self, ctx: &Context) {
         self.link.poll(&mut self.state);
         self.follow_reading();
+        self.follow_keep();
         self.input.poll();
         if self.replay.poll() {
             let path = PathBuf::from(self.replay.path_text.trim());
@@ -117,17 +127,43 @@ impl MonitorApp {
         }
     }
 
-    /// Saves the session's statistics of the voice as a calibration (next session on).
+    /// Asks the engine for the voice's statistics so far; [`Self::follow_keep`] keeps them
+    /// as a calibration when they arrive (at the worker's next hop), so the window never
+    /// waits on the worker.
     pub(super) fn keep_calibration(&mut self) {
         let Some(Ok(card)) = &self.model.card else { return };
-        let Some((stats, frames)) = self.link.session_statistics() else {
-            self.link.notice(
-                "no voice to keep: the session has heard no speech yet, or already reads against a calibration".into(),
-            );
+        if self.keeping.is_some() {
+            return;
+        }
+        let Some(answer) = self.link.request_session_statistics() else {
+            self.link.notice(NO_VOICE.into());
             return;
         };
-        let client = self.session.client_code.trim().to_owned();
-        match keep(card, stats, frames, &client, &self.options.sessions_dir) {
+        self.keeping = Some(PendingKeep {
+            answer,
+            client: self.session.client_code.trim().to_owned(),
+            weights_sha256: card.weights_sha256.clone(),
+            asked: Instant::now(),
+        });
+    }
+
+    /// Once a frame: keeps the calibration asked for once the engine has answered.
+    pub(super) fn follow_keep(&mut self) {
+        let Some(pending) = &self.keeping else { return };
+        let answer = match pending.answer.try_recv() {
+            Ok(answer) => answer.ok_or(NO_VOICE),
+            Err(TryRecvError::Empty) if pending.asked.elapsed() < KEEP_WAIT => return,
+            Err(_) => Err("calibration not kept: the engine did not answer"),
+        };
+        let Some(PendingKeep { client, weights_sha256, .. }) = self.keeping.take() else { return };
+        let kept = answer.map_err(str::to_owned).and_then(|(stats, frames)| match &self.model.card {
+            Some(Ok(card)) if card.weights_sha256 == weights_sha256 => {
+                keep(card, stats, frames, &client, &self.options.sessions_dir)
+                    .map_err(|e| format!("calibration not kept: {e}"))
+            }
+            _ => Err("calibration not kept: the model changed before the voice was read".to_owned()),
+        });
+        match kept {
             Ok((path, speech_s)) => {
                 self.link.notice(format!(
                     "calibration kept: {} ({speech_s:.0} s of speech); used from the next session",
@@ -140,7 +176,7 @@ impl MonitorApp {
                     self.model.set_client_calibration(path, &client);
                 }
             }
-            Err(e) => self.link.notice(format!("calibration not kept: {e}")),
+            Err(reason) => self.link.notice(reason),
         }
     }
 

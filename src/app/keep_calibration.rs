@@ -4,7 +4,9 @@
 //! finding a client's newest kept calibration for a model again.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::Receiver;
 
 use crate::data::SpeakerStats;
 use crate::engine::recorder::utc_stamp;
@@ -12,6 +14,18 @@ use crate::model::Calibration;
 use crate::model::card::ModelCard;
 use crate::sessions::client::check_client_code;
 use crate::sessions::private::create_private_dir_all;
+
+/// A calibration asked for, waiting for the engine's statistics of the voice.
+pub struct PendingKeep {
+    /// The engine's answer (see `Engine::request_session_statistics`).
+    pub answer: Receiver<Option<(SpeakerStats, u64)>>,
+    /// The client code when it was asked for.
+    pub client: String,
+    /// The model the statistics are in the units of.
+    pub weights_sha256: String,
+    /// When it was asked for.
+    pub asked: Instant,
+}
 
 /// Where kept calibrations go: `calibrations/` beside the sessions folder.
 pub fn calibrations_dir(sessions_dir: &Path) -> PathBuf {

@@ -217,10 +217,10 @@ impl EngineLink {
         }
     }
 
-    /// The model's statistics of the running session's speech so far and their frame
-    /// count (see `Engine::session_statistics`).
-    pub fn session_statistics(&self) -> Option<(crate::data::SpeakerStats, u64)> {
-        self.engine.as_ref()?.session_statistics()
+    /// Asks the running session for the model's statistics of its speech so far and their
+    /// frame count (see `Engine::request_session_statistics`); `None` without a session.
+    pub fn request_session_statistics(&self) -> Option<Receiver<Option<(crate::data::SpeakerStats, u64)>>> {
+        self.engine.as_ref()?.request_session_statistics()
     }
 
     /// Starts recording the running session into a new folder under `base`, with the

@@ -94,6 +94,8 @@ pub struct MonitorApp {
     /// The session under review.
     pub review: ReviewPanel,
     pub(super) reports: Option<Receiver<Result<PathBuf, String>>>,
+    /// A calibration asked for, until the engine's answer is kept.
+    pub keeping: Option<super::keep_calibration::PendingKeep>,
     /// The last report or delete result, for the library.
     pub report_note: Option<String>,
 }
@@ -128,6 +130,7 @@ impl MonitorApp {
             library: LibraryView::default(),
             review: ReviewPanel::default(),
             reports: None,
+            keeping: None,
             report_note: None,
         };
         app.model.set_model(options.model.clone());

@@ -105,9 +105,15 @@ impl Engine {
     /// speaker-normalised model that has heard speech; `None` otherwise, or if the worker
     /// does not answer within a second). The worker answers after the source ended too.
     pub fn session_statistics(&self) -> Option<(SpeakerStats, u64)> {
+        self.request_session_statistics()?.recv_timeout(std::time::Duration::from_secs(1)).ok().flatten()
+    }
+
+    /// Asks for [`Engine::session_statistics`] without waiting: the worker answers on the
+    /// returned channel at its next hop (`None` if the worker has ended).
+    pub fn request_session_statistics(&self) -> Option<Receiver<Option<(SpeakerStats, u64)>>> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.commands.send(Command::SessionStatistics(tx)).ok()?;
-        rx.recv_timeout(std::time::Duration::from_secs(1)).ok().flatten()
+        Some(rx)
     }
 
     /// Notes in every recording's summary that the model reads the voice against this

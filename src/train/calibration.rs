@@ -107,14 +107,30 @@ pub fn calibration_shift(
     norm: &NormStats,
     items: &[(&Utterance, &FeatureMatrix)],
 ) -> Option<CalibrationShift> {
+    let (readings, sessions) = readings_and_sessions(norm, items);
+    shift_between(norm.dims(), items, &readings, &sessions)
+}
+
+/// Each speaker's statistics from its reading (speakers with one) and from all its files.
+fn readings_and_sessions(
+    norm: &NormStats,
+    items: &[(&Utterance, &FeatureMatrix)],
+) -> (HashMap<String, SpeakerStats>, HashMap<String, SpeakerStats>) {
     let utterances: Vec<&Utterance> = items.iter().map(|(u, _)| *u).collect();
-    let readings = reading_statistics(norm, items, &reading_files(&utterances));
-    let sessions = speaker_statistics(norm, items);
+    (reading_statistics(norm, items, &reading_files(&utterances)), speaker_statistics(norm, items))
+}
+
+/// The calibration shift between speakers' readings and sessions (see [`calibration_shift`]).
+fn shift_between(
+    dims: usize,
+    items: &[(&Utterance, &FeatureMatrix)],
+    readings: &HashMap<String, SpeakerStats>,
+    sessions: &HashMap<String, SpeakerStats>,
+) -> Option<CalibrationShift> {
     let corpus_of: HashMap<&str, &str> =
-        utterances.iter().map(|u| (u.speaker.as_str(), u.corpus_name())).collect();
-    let dims = norm.dims();
+        items.iter().map(|(u, _)| (u.speaker.as_str(), u.corpus_name())).collect();
     let mut by_corpus: BTreeMap<&str, CorpusSums> = BTreeMap::new();
-    for (speaker, reading) in &readings {
+    for (speaker, reading) in readings {
         let session = &sessions[speaker];
         let sums = by_corpus.entry(corpus_of[speaker.as_str()]).or_insert_with(|| CorpusSums::new(dims));
         for d in 0..dims {
@@ -144,11 +160,16 @@ pub fn calibrated_or_session_statistics(
     norm: &NormStats,
     items: &[(&Utterance, &FeatureMatrix)],
 ) -> Vec<SpeakerStats> {
-    let utterances: Vec<&Utterance> = items.iter().map(|(u, _)| *u).collect();
-    let shift = calibration_shift(norm, items);
-    let calibrated = calibrated_statistics(norm, items, &reading_files(&utterances), shift.as_ref());
-    let sessions = speaker_statistics(norm, items);
-    utterances.iter().map(|u| calibrated.get(&u.speaker).unwrap_or(&sessions[&u.speaker]).clone()).collect()
+    let (readings, sessions) = readings_and_sessions(norm, items);
+    let shift = shift_between(norm.dims(), items, &readings, &sessions);
+    items
+        .iter()
+        .map(|(u, _)| match (readings.get(&u.speaker), &shift) {
+            (Some(reading), Some(shift)) => shift.apply(reading),
+            (Some(reading), None) => reading.clone(),
+            (None, _) => sessions[&u.speaker].clone(),
+        })
+        .collect()
 }
 
 /// One corpus's summed differences between session and reading statistics.

@@ -357,7 +357,10 @@ mod tests {
         config.validate(Path::new("t.toml")).unwrap();
         let config: TrainConfig = toml::from_str(text).unwrap();
         let message = config.validate(Path::new("t.toml")).unwrap_err().to_string();
-        assert!(message.contains("need speaker_norm"), "{message}");
+        assert!(
+            message.contains("dual_input, one_emotion_sessions and reading_sessions need speaker_norm"),
+            "{message}"
+        );
     }
 
     /// Reading sessions need speaker normalisation and exclude one-emotion sessions.
